@@ -1,0 +1,402 @@
+//! `mlops-lab`: the command line. Parsing and printing only; every operation
+//! is a call into `lab-pipeline`.
+
+mod print;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use lab_pipeline::{
+    DataSource, Event, Lab, MissingPolicy, ModelKind, ModelRef, RunFilter, RunStatus, Task,
+    TrainRequest,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "mlops-lab",
+    version,
+    about = "MLOps Lab: data, training, tracking and a model registry on your laptop",
+    long_about = "MLOps Lab runs the pipeline Data → Train → Validate → Package → Deploy → Monitor → Retrain \
+                  locally on real datasets. Runs, metrics and the model registry live in SQLite under the \
+                  lab home (MLOPS_LAB_HOME, default: your platform data folder)."
+)]
+struct Cli {
+    /// Lab home folder (database and artifacts). Overrides MLOPS_LAB_HOME.
+    #[arg(long, global = true, value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the shipped sample datasets.
+    Datasets,
+    /// Profile or validate data.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+    /// Train a model: data → train → validate, recorded as a run.
+    Train(TrainArgs),
+    /// Inspect runs.
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
+    /// List experiments.
+    Experiments,
+    /// The model registry.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+    /// List a model's parameters and their defaults.
+    Params {
+        /// e.g. logistic-regression
+        model: String,
+    },
+}
+
+#[derive(Args)]
+struct SourceArgs {
+    /// A sample dataset name (see `mlops-lab datasets`).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    dataset: Option<String>,
+    /// Your own CSV file (header row; NA or empty for missing values).
+    #[arg(long, value_name = "CSV")]
+    file: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    fn source(&self) -> DataSource {
+        match (&self.dataset, &self.file) {
+            (_, Some(path)) => DataSource::File { path: path.clone() },
+            (Some(name), None) => DataSource::Catalog { name: name.clone() },
+            (None, None) => unreachable!("clap requires one"),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Per-column statistics: type, nulls, mean, quantiles, top values, histogram.
+    Profile(SourceArgs),
+    /// Check the data against its expectations (pass/fail per expectation).
+    Validate(SourceArgs),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// A sample dataset name.
+    #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+    dataset: Option<String>,
+    /// Your own CSV file; needs --target.
+    #[arg(long, value_name = "CSV")]
+    file: Option<PathBuf>,
+    /// Target: a catalogue target name (default: the dataset's), or a column of --file.
+    #[arg(long)]
+    target: Option<String>,
+    /// Model: logistic-regression, decision-tree, gaussian-nb, linear-regression, elastic-net, k-means.
+    #[arg(long, default_value = "logistic-regression")]
+    model: String,
+    /// Hyper-parameter, repeatable: --param C=0.5 --param max_iter=200.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    params: Vec<String>,
+    /// Seed for the split and randomised models. Without it, the dataset's
+    /// shipped scikit-learn split is used where there is one, else seed 42.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Share of rows held out for testing.
+    #[arg(long, default_value_t = 0.25)]
+    test_fraction: f64,
+    /// Comma-separated feature columns (default: the catalogue's, or every other column of --file).
+    #[arg(long, value_delimiter = ',')]
+    features: Option<Vec<String>>,
+    /// Task for --file targets: binary-classification, multiclass-classification, regression.
+    #[arg(long)]
+    task: Option<String>,
+    /// Rows with missing values: drop, or impute (median / most frequent, fitted on train).
+    #[arg(long, default_value = "drop")]
+    missing: String,
+    /// Do not standard-scale numeric features.
+    #[arg(long)]
+    no_scale: bool,
+    /// Experiment name (created if new).
+    #[arg(long)]
+    experiment: Option<String>,
+    /// Run name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Gate threshold override, repeatable: --gate accuracy=0.8.
+    #[arg(long = "gate", value_name = "METRIC=VALUE")]
+    gate: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum RunsCommand {
+    /// Runs, newest first.
+    List {
+        #[arg(long)]
+        experiment: Option<String>,
+        /// RUNNING, FINISHED, FAILED or KILLED.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// One run: params, metrics, tags, confusion matrix.
+    Show {
+        /// Run id or a unique prefix.
+        run: String,
+    },
+    /// Two or more runs side by side.
+    Compare {
+        #[arg(required = true, num_args = 2..)]
+        runs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Register a run's model as a new version.
+    Register {
+        /// Run id or a unique prefix.
+        run: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Point an alias (e.g. champion) at a version.
+    Alias {
+        name: String,
+        version: i64,
+        alias: String,
+    },
+    /// Registered models with their latest version and aliases.
+    List,
+    /// Versions of one model.
+    Versions { name: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MLOPS_LAB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn open_lab(home: &Option<PathBuf>) -> Result<Lab> {
+    if let Some(h) = home {
+        let home = lab_pipeline::LabHome::at(h)?;
+        return Ok(Lab::open(&home, lab_pipeline::Catalog::load_default()?)?);
+    }
+    Ok(Lab::open_default()?)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let json = cli.json;
+    match cli.command {
+        Command::Datasets => {
+            let catalog = lab_pipeline::Catalog::load_default()?;
+            print::datasets(&catalog, json)
+        }
+        Command::Data { command } => {
+            let lab = open_lab(&cli.home)?;
+            match command {
+                DataCommand::Profile(src) => {
+                    let p = lab.profile(&src.source())?;
+                    print::profile(&p, json)
+                }
+                DataCommand::Validate(src) => {
+                    let r = lab.validate(&src.source())?;
+                    print::validation(&r, json)?;
+                    if r.success() {
+                        Ok(ExitCode::SUCCESS)
+                    } else {
+                        eprintln!(
+                            "error: {} of {} expectations failed for {}",
+                            r.failed,
+                            r.failed + r.passed,
+                            r.source
+                        );
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            }
+        }
+        Command::Train(args) => {
+            let lab = open_lab(&cli.home)?;
+            let req = train_request(args)?;
+            let progress = print::StageProgress::new(json);
+            let sink = |e: Event| progress.on(e);
+            let result = lab.train(&req, &sink);
+            progress.finish();
+            print::train(&result?, json)
+        }
+        Command::Runs { command } => {
+            let lab = open_lab(&cli.home)?;
+            match command {
+                RunsCommand::List {
+                    experiment,
+                    status,
+                    limit,
+                } => {
+                    let status = status.map(|s| parse_status(&s)).transpose()?;
+                    let runs = lab.store.list_runs(&RunFilter {
+                        experiment,
+                        status,
+                        tag: None,
+                        limit: Some(limit),
+                    })?;
+                    print::runs(&runs, json)
+                }
+                RunsCommand::Show { run } => {
+                    let run = lab.run(&run)?;
+                    let eval = lab.run_evaluation(&run)?;
+                    print::run_detail(&run, eval.as_ref(), json)
+                }
+                RunsCommand::Compare { runs } => {
+                    let c = lab.compare_runs(&runs)?;
+                    print::compare(&c, json)
+                }
+            }
+        }
+        Command::Experiments => {
+            let lab = open_lab(&cli.home)?;
+            print::experiments(&lab.store.list_experiments()?, json)
+        }
+        Command::Models { command } => {
+            let lab = open_lab(&cli.home)?;
+            match command {
+                ModelsCommand::Register { run, name } => {
+                    let mv = lab.register(&run, &name)?;
+                    print::model_version(&mv, json)
+                }
+                ModelsCommand::Alias {
+                    name,
+                    version,
+                    alias,
+                } => {
+                    let mv = lab.set_alias(&name, version, &alias)?;
+                    print::model_version(&mv, json)
+                }
+                ModelsCommand::List => print::models(&lab.store.list_registered_models()?, json),
+                ModelsCommand::Versions { name } => {
+                    let r: ModelRef = name.parse()?;
+                    let name = match r {
+                        ModelRef::Latest(n) | ModelRef::Alias(n, _) | ModelRef::Version(n, _) => n,
+                    };
+                    print::versions(&lab.store.list_model_versions(&name)?, json)
+                }
+            }
+        }
+        Command::Params { model } => {
+            let kind: ModelKind = model.parse().map_err(anyhow::Error::msg)?;
+            print::params(kind, lab_pipeline::param_specs(kind), json)
+        }
+    }
+}
+
+fn parse_status(s: &str) -> Result<RunStatus> {
+    Ok(match s.to_ascii_uppercase().as_str() {
+        "RUNNING" => RunStatus::Running,
+        "FINISHED" => RunStatus::Finished,
+        "FAILED" => RunStatus::Failed,
+        "KILLED" => RunStatus::Killed,
+        "SCHEDULED" => RunStatus::Scheduled,
+        _ => bail!("unknown status `{s}`: use RUNNING, FINISHED, FAILED or KILLED"),
+    })
+}
+
+fn key_values(items: &[String], what: &str) -> Result<BTreeMap<String, String>> {
+    items
+        .iter()
+        .map(|kv| {
+            let (k, v) = kv
+                .split_once('=')
+                .with_context(|| format!("{what} `{kv}` must look like KEY=VALUE"))?;
+            let k = k.trim();
+            if k.is_empty() {
+                bail!("{what} `{kv}` has an empty name");
+            }
+            Ok((k.to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+fn train_request(a: TrainArgs) -> Result<TrainRequest> {
+    let source = match (a.dataset, a.file) {
+        (_, Some(path)) => DataSource::File { path },
+        (Some(name), None) => DataSource::Catalog { name },
+        (None, None) => bail!("give --dataset NAME or --file CSV --target COLUMN"),
+    };
+    let model: ModelKind = a.model.parse().map_err(anyhow::Error::msg)?;
+    let task = a.task.map(|t| parse_task(&t)).transpose()?;
+    let missing: MissingPolicy = a.missing.parse().map_err(anyhow::Error::msg)?;
+    let gate = key_values(&a.gate, "--gate")?
+        .into_iter()
+        .map(|(k, v)| {
+            v.parse::<f64>()
+                .map(|x| (k.clone(), x))
+                .with_context(|| format!("--gate {k}={v}: the threshold must be a number"))
+        })
+        .collect::<Result<_>>()?;
+    Ok(TrainRequest {
+        target: a.target,
+        features: a.features,
+        task,
+        params: key_values(&a.params, "--param")?,
+        seed: a.seed,
+        test_fraction: a.test_fraction,
+        missing,
+        scale: !a.no_scale,
+        experiment: a.experiment,
+        run_name: a.name,
+        gate,
+        compare_with: None,
+        ..TrainRequest::new(source, model)
+    })
+}
+
+fn parse_task(s: &str) -> Result<Task> {
+    Ok(match s {
+        "binary-classification" | "binary" => Task::BinaryClassification,
+        "multiclass-classification" | "multiclass" | "classification" => {
+            Task::MulticlassClassification
+        }
+        "regression" => Task::Regression,
+        _ => bail!(
+            "unknown task `{s}`: use binary-classification, multiclass-classification or regression"
+        ),
+    })
+}

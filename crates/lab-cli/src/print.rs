@@ -1,0 +1,550 @@
+//! Tables and JSON for every command, and stage progress bars.
+
+use std::cell::RefCell;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{ProgressBar, ProgressStyle};
+use lab_pipeline::{
+    Catalog, Event, Experiment, ModelKind, ModelVersion, ParamSpec, Profile, RegisteredModel, Run,
+    RunComparison, TrainResult, ValidationReport,
+};
+use serde::Serialize;
+
+fn json_out<T: Serialize + ?Sized>(v: &T) -> Result<ExitCode> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().map(Cell::new));
+    t
+}
+
+fn num(v: Option<f64>) -> String {
+    match v {
+        None => "".into(),
+        Some(x) if x == x.trunc() && x.abs() < 1e12 => format!("{x:.0}"),
+        Some(x) if x.abs() >= 1000.0 => format!("{x:.1}"),
+        Some(x) => format!("{x:.4}"),
+    }
+}
+
+fn time(ms: i64) -> String {
+    let secs = ms / 1000;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + (m <= 2) as i64;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+pub fn datasets(c: &Catalog, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(&c.datasets);
+    }
+    let mut t = table(&[
+        "dataset",
+        "rows × cols",
+        "targets (task)",
+        "scenarios",
+        "description",
+    ]);
+    for d in &c.datasets {
+        t.add_row(vec![
+            d.name.clone(),
+            format!("{} × {}", d.rows, d.columns),
+            d.targets
+                .iter()
+                .map(|x| {
+                    let star = if x.name == d.default_target { "*" } else { "" };
+                    format!("{}{star} ({})", x.name, x.task)
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            d.scenarios
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            d.description.clone(),
+        ]);
+    }
+    println!(
+        "{t}\n* default target. Train with: mlops-lab train --dataset NAME --model logistic-regression"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn profile(p: &Profile, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(p);
+    }
+    println!(
+        "{}: {} rows × {} columns",
+        p.source,
+        p.rows,
+        p.columns.len()
+    );
+    let mut t = table(&[
+        "column",
+        "dtype",
+        "count",
+        "nulls",
+        "unique",
+        "mean",
+        "std",
+        "min",
+        "p25",
+        "p50",
+        "p75",
+        "max",
+        "top / histogram",
+    ]);
+    for c in &p.columns {
+        let extra = if !c.top.is_empty() {
+            c.top
+                .iter()
+                .map(|(v, n)| format!("{v} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else if let Some(h) = &c.histogram {
+            sparkline(&h.counts)
+        } else {
+            String::new()
+        };
+        t.add_row(vec![
+            c.name.clone(),
+            c.dtype.clone(),
+            c.count.to_string(),
+            if c.null_count == 0 {
+                "0".into()
+            } else {
+                format!("{} ({:.1}%)", c.null_count, c.null_ratio * 100.0)
+            },
+            c.unique.to_string(),
+            num(c.mean),
+            num(c.std),
+            num(c.min),
+            num(c.p25),
+            num(c.p50),
+            num(c.p75),
+            num(c.max),
+            extra,
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sparkline(counts: &[usize]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    counts
+        .iter()
+        .map(|c| {
+            if *c == 0 {
+                ' '
+            } else {
+                BARS[((c * 7) / max).min(7)]
+            }
+        })
+        .collect()
+}
+
+pub fn validation(r: &ValidationReport, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+        return Ok(());
+    }
+    let mut t = table(&["", "expectation", "column", "expected", "observed"]);
+    for e in &r.results {
+        t.add_row(vec![
+            if e.passed { "PASS" } else { "FAIL" }.to_string(),
+            e.expectation.clone(),
+            e.column.clone().unwrap_or_default(),
+            e.expected.clone(),
+            e.observed.clone(),
+        ]);
+    }
+    println!("{t}");
+    println!("{}: {} passed, {} failed", r.source, r.passed, r.failed);
+    Ok(())
+}
+
+pub fn train(r: &TrainResult, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(r);
+    }
+    println!(
+        "run {}  ({})\n{} on {} → {} [{}], split {}: {} train / {} test rows",
+        r.run_id,
+        r.run_name,
+        r.model,
+        r.dataset,
+        r.target,
+        r.task,
+        r.split,
+        r.train_rows,
+        r.test_rows
+    );
+    let mut t = table(&["metric", "test", "train"]);
+    for (k, v) in &r.metrics {
+        t.add_row(vec![
+            k.clone(),
+            format!("{v:.4}"),
+            r.train_metrics
+                .get(k)
+                .map(|x| format!("{x:.4}"))
+                .unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    if let Some(cm) = &r.confusion_matrix {
+        println!("{}", confusion(cm, &r.classes));
+    }
+    for c in &r.gate.checks {
+        println!(
+            "gate: {} {} {} → {} ({})",
+            c.metric,
+            c.op,
+            c.threshold,
+            num(c.value),
+            if c.passed { "pass" } else { "FAIL" }
+        );
+    }
+    if let Some(c) = &r.champion {
+        println!(
+            "vs {}@champion (v{}): {} {:.4} → {:.4}: {}",
+            c.model,
+            c.version,
+            c.comparison.metric,
+            c.comparison.champion,
+            c.comparison.challenger,
+            if c.comparison.challenger_wins {
+                "the new run is better"
+            } else {
+                "the champion stays ahead"
+            }
+        );
+    }
+    for n in &r.notes {
+        println!("note: {n}");
+    }
+    println!(
+        "artifact: {}\nnext: mlops-lab models register {} --name {}",
+        r.artifact_path,
+        &r.run_id[..8],
+        lab_pipeline::default_model_name(&r.dataset, &r.target)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn confusion(cm: &[Vec<usize>], classes: &[String]) -> Table {
+    let mut header = vec!["true \\ predicted".to_string()];
+    header.extend(classes.iter().cloned());
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+    for (i, row) in cm.iter().enumerate() {
+        let mut cells = vec![classes.get(i).cloned().unwrap_or_else(|| i.to_string())];
+        cells.extend(row.iter().map(|v| v.to_string()));
+        t.add_row(cells);
+    }
+    t
+}
+
+pub fn runs(runs: &[Run], json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(runs);
+    }
+    if runs.is_empty() {
+        println!(
+            "no runs yet: mlops-lab train --dataset wine-quality-red --model logistic-regression"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = table(&[
+        "run id", "name", "status", "started", "dataset", "model", "metrics",
+    ]);
+    for r in runs {
+        let m = ["accuracy", "f1_macro", "rmse", "r2", "inertia"]
+            .iter()
+            .filter_map(|k| r.metrics.get(*k).map(|v| format!("{k}={v:.4}")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        t.add_row(vec![
+            r.run_id[..12].to_string(),
+            r.run_name.clone(),
+            r.status.to_string(),
+            time(r.start_time),
+            r.tags.get("mlops.dataset").cloned().unwrap_or_default(),
+            r.tags.get("mlops.model").cloned().unwrap_or_default(),
+            m,
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_detail(r: &Run, eval: Option<&serde_json::Value>, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(&serde_json::json!({ "run": r, "evaluation": eval }));
+    }
+    println!(
+        "run {}  ({})\nstatus {}  started {}{}\nexperiment {}  artifacts {}",
+        r.run_id,
+        r.run_name,
+        r.status,
+        time(r.start_time),
+        r.end_time
+            .map(|e| format!("  ended {}", time(e)))
+            .unwrap_or_default(),
+        r.experiment_id,
+        r.artifact_uri
+    );
+    let mut t = table(&["param", "value"]);
+    for (k, v) in &r.params {
+        t.add_row(vec![k.clone(), v.clone()]);
+    }
+    println!("{t}");
+    let mut t = table(&["metric", "value"]);
+    for (k, v) in &r.metrics {
+        t.add_row(vec![k.clone(), format!("{v:.6}")]);
+    }
+    println!("{t}");
+    let mut t = table(&["tag", "value"]);
+    for (k, v) in &r.tags {
+        t.add_row(vec![k.clone(), v.clone()]);
+    }
+    println!("{t}");
+    if let Some(e) = eval {
+        let classes: Vec<String> = e["classes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Ok(cm) =
+            serde_json::from_value::<Vec<Vec<usize>>>(e["test"]["confusion_matrix"].clone())
+        {
+            println!("confusion matrix (test):\n{}", confusion(&cm, &classes));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn compare(c: &RunComparison, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(c);
+    }
+    let mut header = vec!["".to_string()];
+    header.extend(c.runs.iter().map(|r| r.run_id[..8].to_string()));
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    let mut row = vec!["name".to_string()];
+    row.extend(c.runs.iter().map(|r| r.run_name.clone()));
+    t.add_row(row);
+    for k in &c.differing_params {
+        let mut row = vec![format!("param {k}")];
+        row.extend(
+            c.runs
+                .iter()
+                .map(|r| r.params.get(k).cloned().unwrap_or_default()),
+        );
+        t.add_row(row);
+    }
+    for k in &c.metric_keys {
+        let best = c.best.get(k);
+        let mut row = vec![k.clone()];
+        row.extend(c.runs.iter().map(|r| {
+            let v = r
+                .metrics
+                .get(k)
+                .map(|v| format!("{v:.4}"))
+                .unwrap_or_default();
+            if best == Some(&r.run_id) && c.runs.len() > 1 {
+                format!("{v} ★")
+            } else {
+                v
+            }
+        }));
+        t.add_row(row);
+    }
+    println!("{t}\n★ best value of the metric; only params that differ are shown");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn experiments(e: &[Experiment], json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(e);
+    }
+    let mut t = table(&["id", "name", "artifact location", "created"]);
+    for x in e {
+        t.add_row(vec![
+            x.experiment_id.clone(),
+            x.name.clone(),
+            x.artifact_location.clone(),
+            time(x.creation_time),
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn model_version(mv: &ModelVersion, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(mv);
+    }
+    println!(
+        "{} version {}  (run {}, {}){}",
+        mv.name,
+        mv.version,
+        &mv.run_id[..12],
+        mv.status,
+        if mv.aliases.is_empty() {
+            String::new()
+        } else {
+            format!("  aliases: {}", mv.aliases.join(", "))
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn models(models: &[RegisteredModel], json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(models);
+    }
+    if models.is_empty() {
+        println!("no registered models yet: mlops-lab models register RUN_ID --name NAME");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = table(&["model", "latest version", "aliases", "updated"]);
+    for m in models {
+        t.add_row(vec![
+            m.name.clone(),
+            m.latest_version.map(|v| v.to_string()).unwrap_or_default(),
+            m.aliases
+                .iter()
+                .map(|(a, v)| format!("{a} → v{v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            time(m.last_updated_time),
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn versions(v: &[ModelVersion], json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(v);
+    }
+    let mut t = table(&["version", "run", "status", "aliases", "created", "source"]);
+    for mv in v {
+        t.add_row(vec![
+            mv.version.to_string(),
+            mv.run_id[..12].to_string(),
+            mv.status.clone(),
+            mv.aliases.join(", "),
+            time(mv.creation_time),
+            mv.source.clone(),
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn params(kind: ModelKind, specs: &[ParamSpec], json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(specs);
+    }
+    let mut t = table(&["param", "default", "meaning"]);
+    for s in specs {
+        t.add_row(vec![s.name, s.default, s.help]);
+    }
+    println!("{kind}\n{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One spinner per stage on stderr; silent with --json or off a terminal.
+pub struct StageProgress {
+    enabled: bool,
+    bar: RefCell<Option<ProgressBar>>,
+}
+
+impl StageProgress {
+    pub fn new(json: bool) -> Self {
+        StageProgress {
+            enabled: !json,
+            bar: RefCell::new(None),
+        }
+    }
+
+    pub fn on(&self, e: Event) {
+        if !self.enabled {
+            return;
+        }
+        match e {
+            Event::StageStarted { stage, message } => {
+                let pb = ProgressBar::new_spinner();
+                pb.set_style(
+                    ProgressStyle::with_template("{spinner} {prefix:>9} {msg} [{elapsed}]")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                pb.set_prefix(stage.to_string());
+                pb.set_message(message);
+                pb.enable_steady_tick(Duration::from_millis(100));
+                *self.bar.borrow_mut() = Some(pb);
+            }
+            Event::StageProgress { message, .. } => {
+                if let Some(pb) = &*self.bar.borrow() {
+                    pb.set_message(message);
+                }
+            }
+            Event::StageFinished {
+                stage,
+                message,
+                millis,
+            } => {
+                if let Some(pb) = self.bar.borrow_mut().take() {
+                    pb.finish_and_clear();
+                }
+                eprintln!("✔ {stage:>9} {message} ({millis} ms)");
+            }
+            Event::StageFailed { stage, message } => {
+                if let Some(pb) = self.bar.borrow_mut().take() {
+                    pb.finish_and_clear();
+                }
+                eprintln!("✘ {stage:>9} {message}");
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(pb) = self.bar.borrow_mut().take() {
+            pb.finish_and_clear();
+        }
+    }
+}

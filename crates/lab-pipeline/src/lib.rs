@@ -1,0 +1,28 @@
+//! Orchestration of the pipeline stages against the store.
+//!
+//! Every front end (the CLI now, the desktop app later) calls this crate and
+//! only this crate for pipeline work; none of them holds pipeline logic. Long
+//! work reports typed [`Event`]s to a caller-supplied sink, which a CLI turns
+//! into progress bars and the desktop app into channel messages.
+
+mod error;
+mod events;
+mod failpoint;
+mod lab;
+
+pub use error::PipelineError;
+pub use events::{Event, Stage};
+pub use lab::{
+    DataSource, HeadlessSummary, Lab, ModelRef, RunComparison, TrainRequest, TrainResult,
+    default_model_name,
+};
+
+pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
+
+// Re-exported so front ends need no direct dependency for the types they show.
+pub use lab_data::{Catalog, DatasetSpec, Profile, ValidationReport};
+pub use lab_model::{MissingPolicy, ModelKind, Task};
+pub use lab_store::{
+    Experiment, LabHome, ModelVersion, RegisteredModel, Run, RunFilter, RunStatus,
+};
+pub use lab_train::{Comparison, GateResult, ParamSpec, param_specs};

@@ -1,0 +1,130 @@
+//! Embedded, versioned schema migrations, tracked in `PRAGMA user_version`.
+//!
+//! Append a new entry to [`MIGRATIONS`] to change the schema; never edit one
+//! that has shipped. They run in one IMMEDIATE transaction with the version bump.
+
+use rusqlite::Connection;
+
+use crate::{Result, StoreError};
+
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: tracking and registry, named as MLflow names them.
+    r#"
+CREATE TABLE experiments (
+    experiment_id     TEXT PRIMARY KEY,
+    name              TEXT NOT NULL UNIQUE,
+    artifact_location TEXT NOT NULL,
+    lifecycle_stage   TEXT NOT NULL DEFAULT 'active',
+    creation_time     INTEGER NOT NULL,
+    last_update_time  INTEGER NOT NULL
+);
+INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time)
+VALUES ('0', 'Default', 'artifacts/0', CAST(strftime('%s','now') AS INTEGER) * 1000,
+        CAST(strftime('%s','now') AS INTEGER) * 1000);
+
+CREATE TABLE runs (
+    run_uuid        TEXT PRIMARY KEY,
+    experiment_id   TEXT NOT NULL REFERENCES experiments(experiment_id),
+    name            TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('RUNNING','SCHEDULED','FINISHED','FAILED','KILLED')),
+    start_time      INTEGER NOT NULL,
+    end_time        INTEGER,
+    artifact_uri    TEXT NOT NULL,
+    lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+    -- lease file of the process that owns a RUNNING run
+    owner           TEXT
+);
+CREATE INDEX runs_by_experiment ON runs(experiment_id, start_time);
+
+CREATE TABLE params (
+    run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+);
+
+-- Full metric history: every logged (value, timestamp, step).
+CREATE TABLE metrics (
+    run_uuid  TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    value     REAL NOT NULL,
+    timestamp INTEGER NOT NULL,
+    step      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_uuid, key, timestamp, step, value)
+);
+
+-- The latest value per key (highest step, then timestamp), as MLflow keeps it.
+CREATE TABLE latest_metrics (
+    run_uuid  TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    value     REAL NOT NULL,
+    timestamp INTEGER NOT NULL,
+    step      INTEGER NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+);
+
+CREATE TABLE tags (
+    run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+);
+
+CREATE TABLE registered_models (
+    name              TEXT PRIMARY KEY,
+    creation_time     INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL,
+    description       TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE model_versions (
+    name              TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE,
+    version           INTEGER NOT NULL,
+    creation_time     INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL,
+    source            TEXT NOT NULL,
+    run_id            TEXT NOT NULL REFERENCES runs(run_uuid),
+    status            TEXT NOT NULL CHECK (status IN ('PENDING_REGISTRATION','FAILED_REGISTRATION','READY')),
+    description       TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (name, version)
+);
+
+CREATE TABLE registered_model_aliases (
+    name    TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE,
+    alias   TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (name, alias),
+    FOREIGN KEY (name, version) REFERENCES model_versions(name, version) ON DELETE CASCADE
+);
+
+-- Lesson progress; filled by the roadmap and lessons.
+CREATE TABLE lesson_progress (
+    lesson_id  TEXT PRIMARY KEY,
+    status     TEXT NOT NULL CHECK (status IN ('not-started','in-progress','done')),
+    updated_at INTEGER NOT NULL,
+    detail     TEXT NOT NULL DEFAULT '{}'
+);
+"#,
+];
+
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let known = MIGRATIONS.len() as i64;
+    // IMMEDIATE takes the write lock first, so two processes opening a new
+    // lab at once cannot both apply the same migration.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > known {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i as i64 + 1;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tracing::info!(version, "applied schema migration");
+    }
+    tx.commit()?;
+    Ok(())
+}
