@@ -193,7 +193,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            let msg = format!("{e:#}").replace('\n', " ");
+            // Our errors carry their own detail; one line, no repeated causes.
+            let msg = e.to_string().replace('\n', " ");
             eprintln!("error: {msg}");
             ExitCode::FAILURE
         }

@@ -533,11 +533,11 @@ impl StageProgress {
                 }
                 eprintln!("✔ {stage:>9} {message} ({millis} ms)");
             }
-            Event::StageFailed { stage, message } => {
+            Event::StageFailed { .. } => {
+                // The error itself is printed once, by main.
                 if let Some(pb) = self.bar.borrow_mut().take() {
                     pb.finish_and_clear();
                 }
-                eprintln!("✘ {stage:>9} {message}");
             }
         }
     }

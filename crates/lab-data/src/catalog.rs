@@ -175,7 +175,8 @@ impl Catalog {
                 }
             }
         }
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data")
+        let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data");
+        source_tree.canonicalize().unwrap_or(source_tree)
     }
 
     pub fn load_default() -> Result<Catalog> {

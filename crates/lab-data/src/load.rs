@@ -81,6 +81,15 @@ pub fn read_csv(path: &Path, expected: &BTreeMap<String, ColumnType>) -> Result<
         return Err(DataError::Empty { path: shown });
     }
 
+    // polars pads short rows with nulls; a short row is a broken row, so the
+    // shape is checked first.
+    if let Some(message) = diagnose_shape(path) {
+        return Err(DataError::Csv {
+            path: shown,
+            message,
+        });
+    }
+
     let nulls = NullValues::AllColumns(NULL_MARKERS.iter().map(|s| (*s).into()).collect());
     let df = CsvReadOptions::default()
         .with_has_header(true)
@@ -97,7 +106,10 @@ pub fn read_csv(path: &Path, expected: &BTreeMap<String, ColumnType>) -> Result<
             } else {
                 DataError::Csv {
                     path: shown.clone(),
-                    message,
+                    message: diagnose_shape(path).unwrap_or_else(|| {
+                        // polars' first line; the rest is advice for its Python API.
+                        message.lines().next().unwrap_or_default().trim().to_string()
+                    }),
                 }
             }
         })?;
@@ -209,4 +221,51 @@ pub(crate) fn text_values(table: &Table, column: &str) -> Result<Vec<Option<Stri
         .str()
         .ctx(|| format!("{}: column `{column}`", table.shown()))?;
     Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// The first line whose shape is wrong, so the message points at it: a row
+/// with another number of fields than the header, or a quote never closed.
+fn diagnose_shape(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut header_fields = None;
+    let (mut fields, mut in_quotes, mut line, mut record_start) = (1usize, false, 1usize, 1usize);
+    let mut prev = '\0';
+    for c in text.chars() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            ',' if !in_quotes => fields += 1,
+            '\n' => {
+                line += 1;
+                if !in_quotes {
+                    let blank = prev == '\n' || (prev == '\r' && fields == 1);
+                    if !blank {
+                        match header_fields {
+                            None => header_fields = Some(fields),
+                            Some(h) if h != fields => {
+                                return Some(format!(
+                                    "line {record_start} has {fields} fields, the header has {h}"
+                                ));
+                            }
+                            _ => {}
+                        }
+                    }
+                    fields = 1;
+                    record_start = line;
+                }
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    if in_quotes {
+        return Some(format!(
+            "line {record_start}: a quoted field is never closed (a `\"` is missing)"
+        ));
+    }
+    match header_fields {
+        Some(h) if prev != '\n' && fields != h => Some(format!(
+            "line {record_start} has {fields} fields, the header has {h}"
+        )),
+        _ => None,
+    }
 }

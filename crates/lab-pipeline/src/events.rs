@@ -91,7 +91,7 @@ pub(crate) fn stage<T, E: std::fmt::Display>(
             Ok(v)
         }
         Err(e) => {
-            tracing::warn!("{e}");
+            tracing::debug!("{e}");
             sink(Event::StageFailed {
                 stage,
                 message: e.to_string(),

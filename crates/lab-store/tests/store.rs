@@ -1,0 +1,189 @@
+//! The store against a real SQLite file in a temporary lab home.
+
+use lab_store::{LabHome, Metric, RunFilter, RunStatus, Store, StoreError};
+
+fn home() -> (tempfile::TempDir, LabHome) {
+    let dir = tempfile::tempdir().unwrap();
+    let home = LabHome::at(dir.path().join("lab")).unwrap();
+    (dir, home)
+}
+
+fn metric(key: &str, value: f64, step: i64, ts: i64) -> Metric {
+    Metric {
+        key: key.into(),
+        value,
+        timestamp: ts,
+        step,
+    }
+}
+
+#[test]
+fn new_store_has_mlflow_default_experiment_and_wal() {
+    let (_d, home) = home();
+    let store = Store::open(&home).unwrap();
+    let exps = store.list_experiments().unwrap();
+    assert_eq!(exps.len(), 1);
+    assert_eq!(exps[0].experiment_id, "0");
+    assert_eq!(exps[0].name, "Default");
+    let conn = rusqlite_mode(&home);
+    assert_eq!(conn, "wal");
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    // Reopening applies no migration twice.
+    drop(store);
+    let store = Store::open(&home).unwrap();
+    assert_eq!(store.list_experiments().unwrap().len(), 1);
+}
+
+fn rusqlite_mode(home: &LabHome) -> String {
+    // Read the journal mode from the file with a separate connection, as
+    // another process would see it.
+    let conn = rusqlite::Connection::open(home.db_path()).unwrap();
+    conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn runs_params_metric_history_and_tags() {
+    let (_d, home) = home();
+    let store = Store::open(&home).unwrap();
+    let exp = store.get_or_create_experiment("wine").unwrap();
+    assert_eq!(exp.experiment_id, "1");
+    assert_eq!(store.get_or_create_experiment("wine").unwrap(), exp);
+    let run = store
+        .create_run(&exp.experiment_id, "first", &[("mlops.model", "logistic-regression")])
+        .unwrap();
+    assert_eq!(run.status, RunStatus::Running);
+    assert!(run.artifact_uri.starts_with("artifacts/1/"));
+
+    store
+        .log_params(&run.run_id, &[("C".into(), "1.0".into())])
+        .unwrap();
+    // Same value again is fine; a different one is refused.
+    store
+        .log_params(&run.run_id, &[("C".into(), "1.0".into())])
+        .unwrap();
+    assert!(matches!(
+        store.log_params(&run.run_id, &[("C".into(), "2.0".into())]),
+        Err(StoreError::Invalid(_))
+    ));
+
+    store
+        .log_metrics(
+            &run.run_id,
+            &[
+                metric("loss", 0.9, 0, 100),
+                metric("loss", 0.5, 1, 200),
+                metric("loss", 0.7, 2, 150),
+            ],
+        )
+        .unwrap();
+    // An older step logged later does not replace the latest value.
+    store
+        .log_metrics(&run.run_id, &[metric("loss", 0.1, 1, 300)])
+        .unwrap();
+    let history = store.metric_history(&run.run_id, "loss").unwrap();
+    assert_eq!(history.len(), 4);
+    assert_eq!(history.iter().map(|m| m.step).collect::<Vec<_>>(), [0, 1, 1, 2]);
+    assert!(store
+        .log_metrics(&run.run_id, &[metric("bad", f64::NAN, 0, 1)])
+        .is_err());
+
+    store.end_run(&run.run_id, RunStatus::Finished).unwrap();
+    let got = store.get_run(&run.run_id).unwrap();
+    assert_eq!(got.status, RunStatus::Finished);
+    assert_eq!(got.metrics["loss"], 0.7);
+    assert_eq!(got.params["C"], "1.0");
+    assert_eq!(got.tags["mlops.model"], "logistic-regression");
+    assert!(got.end_time.is_some());
+    // An ended run takes no more metrics.
+    assert!(store
+        .log_metrics(&run.run_id, &[metric("loss", 0.2, 3, 400)])
+        .is_err());
+
+    let prefix = &run.run_id[..6];
+    assert_eq!(store.resolve_run_id(prefix).unwrap(), run.run_id);
+    let listed = store
+        .list_runs(&RunFilter {
+            experiment: Some("wine".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+}
+
+#[test]
+fn registry_versions_and_aliases_survive_reopen() {
+    let (_d, home) = home();
+    let (run_id, source) = {
+        let store = Store::open(&home).unwrap();
+        let run = store.create_run("0", "r", &[]).unwrap();
+        let source = format!("{}/model/model.json", run.artifact_uri);
+        // Not finished yet: cannot register.
+        home.write_atomic(&source, b"{}").unwrap();
+        assert!(store.create_model_version("wine", &run.run_id, &source).is_err());
+        store.end_run(&run.run_id, RunStatus::Finished).unwrap();
+        let v1 = store.create_model_version("wine", &run.run_id, &source).unwrap();
+        let v2 = store.create_model_version("wine", &run.run_id, &source).unwrap();
+        assert_eq!((v1.version, v2.version), (1, 2));
+        store.set_alias("wine", "champion", 1).unwrap();
+        store.set_alias("wine", "champion", 2).unwrap();
+        store.set_alias("wine", "challenger", 1).unwrap();
+        assert!(store.set_alias("wine", "v3", 1).is_err(), "aliases cannot look like versions");
+        assert!(store.set_alias("wine", "champion", 9).is_err());
+        assert!(store.create_model_version("bad name!", &run.run_id, &source).is_err());
+        assert!(matches!(
+            store.create_model_version("x", &run.run_id, "../outside.json"),
+            Err(StoreError::PathEscape(_))
+        ));
+        (run.run_id, source)
+    };
+    // A new process (here: a new connection and lease) sees it all.
+    let store = Store::open(&home).unwrap();
+    let champion = store.version_by_alias("wine", "champion").unwrap().unwrap();
+    assert_eq!(champion.version, 2);
+    assert_eq!(champion.run_id, run_id);
+    assert_eq!(champion.source, source);
+    let models = store.list_registered_models().unwrap();
+    assert_eq!(models.len(), 1);
+    assert_eq!(models[0].latest_version, Some(2));
+    assert_eq!(models[0].aliases["challenger"], 1);
+    let versions = store.list_model_versions("wine").unwrap();
+    assert_eq!(versions[1].aliases, vec!["challenger".to_string()]);
+    store.delete_alias("wine", "challenger").unwrap();
+    assert!(store.version_by_alias("wine", "challenger").unwrap().is_none());
+}
+
+#[test]
+fn orphaned_running_run_is_marked_failed_by_the_next_process() {
+    let (_d, home) = home();
+    let a = Store::open(&home).unwrap();
+    let run = a.create_run("0", "doomed", &[]).unwrap();
+    // While its owner lives, another process leaves the run alone.
+    let b = Store::open(&home).unwrap();
+    assert_eq!(b.get_run(&run.run_id).unwrap().status, RunStatus::Running);
+    drop(b);
+    // The owner goes away without ending the run.
+    drop(a);
+    let c = Store::open(&home).unwrap();
+    let got = c.get_run(&run.run_id).unwrap();
+    assert_eq!(got.status, RunStatus::Failed);
+    assert!(got.tags["mlops.failure"].contains("ended before it finished"));
+    assert!(got.end_time.is_some());
+}
+
+#[test]
+fn lesson_progress_round_trips() {
+    let (_d, home) = home();
+    let store = Store::open(&home).unwrap();
+    store
+        .set_lesson_progress("m1-dataframes", "done", &serde_json::json!({"score": 3}))
+        .unwrap();
+    store
+        .set_lesson_progress("m1-dataframes", "in-progress", &serde_json::json!({}))
+        .unwrap();
+    assert!(store
+        .set_lesson_progress("x", "finished", &serde_json::json!({}))
+        .is_err());
+    let p = store.lesson_progress().unwrap();
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].status, "in-progress");
+}
