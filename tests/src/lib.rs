@@ -1,1 +1,93 @@
+//! Helpers for the end-to-end tests: run the real `mlops-lab` binary against
+//! a throw-away lab home and read the real SQLite file it writes.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `mlops-lab` binary `cargo test` built beside this test executable
+/// (`lab-cli`'s own integration test makes cargo build it).
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/e2e-<hash> -> target/<profile>/mlops-lab
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile> folder");
+    let bin = dir.join(format!("mlops-lab{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo test --workspace` (or `cargo xtask test`), which builds it",
+        bin.display()
+    );
+    bin
+}
+
+/// A lab home in a temporary folder, removed on drop.
+pub struct Lab {
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lab {
+    pub fn new() -> Self {
+        Lab {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.home().join("lab.db")
+    }
+
+    /// A `mlops-lab` command with this lab home.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(binary());
+        c.args(args)
+            .env("MLOPS_LAB_HOME", self.home())
+            .env_remove("MLOPS_LAB_FAILPOINTS")
+            .env_remove("MLOPS_LAB_LOG");
+        c
+    }
+
+    /// Run and require success.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.cmd(args).output().expect("run mlops-lab");
+        assert!(
+            out.status.success(),
+            "mlops-lab {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Run with `--json` and parse stdout.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        let out = self.run(&a);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "mlops-lab {args:?} --json printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Open the lab database read-only, as an outside observer.
+    pub fn sqlite(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            self.db(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open lab.db")
+    }
+}

@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// The pipeline, end to end.
+    Pipeline {
+        #[command(subcommand)]
+        command: PipelineCommand,
+    },
     /// List a model's parameters and their defaults.
     Params {
         /// e.g. logistic-regression
@@ -164,6 +169,14 @@ enum RunsCommand {
         #[arg(required = true, num_args = 2..)]
         runs: Vec<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum PipelineCommand {
+    /// Run the stages built so far on the red-wine data: data → train →
+    /// validate → register, promoting the run to `champion` when it passes
+    /// the gate and beats the current champion. Re-runnable.
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -320,6 +333,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     print::versions(&lab.store.list_model_versions(&name)?, json)
                 }
             }
+        }
+        Command::Pipeline {
+            command: PipelineCommand::Run,
+        } => {
+            let lab = open_lab(&cli.home)?;
+            let progress = print::StageProgress::new(json);
+            let sink = |e: Event| progress.on(e);
+            let summary = lab.headless(&sink);
+            progress.finish();
+            print::pipeline(&summary?, json)
         }
         Command::Params { model } => {
             let kind: ModelKind = model.parse().map_err(anyhow::Error::msg)?;

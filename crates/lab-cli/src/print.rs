@@ -8,7 +8,7 @@ use anyhow::Result;
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 use lab_pipeline::{
-    Catalog, Event, Experiment, ModelKind, ModelVersion, ParamSpec, Profile, RegisteredModel, Run,
+    Catalog, Event, Experiment, HeadlessSummary, ModelKind, ModelVersion, ParamSpec, Profile, RegisteredModel, Run,
     RunComparison, TrainResult, ValidationReport,
 };
 use serde::Serialize;
@@ -547,4 +547,51 @@ impl StageProgress {
             pb.finish_and_clear();
         }
     }
+}
+
+pub fn pipeline(s: &HeadlessSummary, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(s);
+    }
+    let t = &s.train;
+    let mut table = table(&["stage", "result"]);
+    table.add_row(vec![
+        "data".to_string(),
+        format!(
+            "{}: {} rows; {} expectations passed, {} failed; split {} ({} train / {} test)",
+            s.dataset, s.rows, s.validation_passed, s.validation_failed, t.split, t.train_rows, t.test_rows
+        ),
+    ]);
+    table.add_row(vec![
+        "train".to_string(),
+        format!(
+            "run {} ({}): accuracy {:.4}, f1_macro {:.4}, {:.0} ms",
+            &t.run_id[..12],
+            t.model,
+            t.metrics.get("accuracy").copied().unwrap_or(f64::NAN),
+            t.metrics.get("f1_macro").copied().unwrap_or(f64::NAN),
+            t.fit_seconds * 1000.0
+        ),
+    ]);
+    table.add_row(vec![
+        "validate".to_string(),
+        format!(
+            "gate {}{}",
+            if t.gate.passed { "passed" } else { "FAILED" },
+            t.champion
+                .as_ref()
+                .map(|c| format!(
+                    "; vs champion v{}: {} {:.4} → {:.4}",
+                    c.version, c.comparison.metric, c.comparison.champion, c.comparison.challenger
+                ))
+                .unwrap_or_default()
+        ),
+    ]);
+    table.add_row(vec![
+        "register".to_string(),
+        format!("{} v{} → @{}", s.registered.name, s.registered.version, s.alias),
+    ]);
+    println!("{table}\nlab home: {}", s.lab_home);
+    println!("package, deploy, monitor and retrain join this pipeline in later releases.");
+    Ok(ExitCode::SUCCESS)
 }

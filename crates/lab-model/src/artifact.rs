@@ -157,8 +157,12 @@ impl std::str::FromStr for ModelKind {
 
 /// The fitted linfa model. Classes are encoded as indices into
 /// [`ModelArtifact::classes`].
+///
+/// Externally tagged on purpose: an internally or adjacently tagged enum
+/// buffers its content, and buffered map keys (`"0"`, from linfa's
+/// `HashMap<usize, _>`) no longer deserialize as integers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", content = "fitted", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum FittedModel {
     LogisticRegression(linfa_logistic::FittedLogisticRegression<f64, usize>),
     MultinomialLogisticRegression(linfa_logistic::MultiFittedLogisticRegression<f64, usize>),

@@ -633,8 +633,19 @@ impl Lab {
         let source = DataSource::Catalog {
             name: "wine-quality-red".into(),
         };
-        let report = self.validate(&source)?;
-        let (table, _) = self.load(&source)?;
+        let (report, rows) = stage(sink, Stage::Data, "validating wine-quality-red", || {
+            let report = self.validate(&source)?;
+            if !report.success() {
+                return Err(PipelineError::Invalid(format!(
+                    "data validation failed: {} of {} expectations; see `mlops-lab data validate wine-quality-red`",
+                    report.failed,
+                    report.failed + report.passed
+                )));
+            }
+            let (table, _) = self.load(&source)?;
+            let msg = format!("{} expectations passed", report.passed);
+            Ok(((report, table.df.height()), msg))
+        })?;
         let req = TrainRequest {
             experiment: Some("headless".into()),
             ..TrainRequest::new(source, ModelKind::LogisticRegression)
@@ -651,7 +662,7 @@ impl Lab {
         let mv = self.set_alias(&name, mv.version, alias)?;
         Ok(HeadlessSummary {
             dataset: train.dataset.clone(),
-            rows: table.df.height(),
+            rows,
             validation_passed: report.passed,
             validation_failed: report.failed,
             train,
