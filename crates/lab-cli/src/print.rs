@@ -488,7 +488,9 @@ pub fn params(kind: ModelKind, specs: &[ParamSpec], json: bool) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-/// One spinner per stage on stderr; silent with --json or off a terminal.
+/// One spinner per stage on stderr, and a line per finished stage; silent
+/// with --json or when stderr is not a terminal (scripts see only results
+/// and, on failure, the one error line).
 pub struct StageProgress {
     enabled: bool,
     bar: RefCell<Option<ProgressBar>>,
@@ -497,7 +499,7 @@ pub struct StageProgress {
 impl StageProgress {
     pub fn new(json: bool) -> Self {
         StageProgress {
-            enabled: !json,
+            enabled: !json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             bar: RefCell::new(None),
         }
     }

@@ -266,6 +266,8 @@ impl Lab {
     /// Data → Train → Validate for one run, recorded in the store with its
     /// params, metrics, tags and model artifact.
     pub fn train(&self, req: &TrainRequest, sink: &dyn Fn(Event)) -> Result<TrainResult> {
+        // Bad parameters are refused before any work is done.
+        lab_train::resolve_params(req.model, &req.params)?;
         let prepared = stage(sink, Stage::Data, "loading and splitting data", || {
             let p = self.prepare(req)?;
             let msg = format!(
