@@ -26,10 +26,25 @@ fn train_json_reports_run_id_and_accuracy() {
 #[test]
 fn runs_metrics_and_registry_survive_a_restart() {
     let lab = Lab::new();
-    let a = lab.json(&["train", "--dataset", "iris", "--model", "gaussian-nb", "--experiment", "flowers"]);
+    let a = lab.json(&[
+        "train",
+        "--dataset",
+        "iris",
+        "--model",
+        "gaussian-nb",
+        "--experiment",
+        "flowers",
+    ]);
     let b = lab.json(&[
-        "train", "--dataset", "iris", "--model", "decision-tree", "--param", "max_depth=3",
-        "--experiment", "flowers",
+        "train",
+        "--dataset",
+        "iris",
+        "--model",
+        "decision-tree",
+        "--param",
+        "max_depth=3",
+        "--experiment",
+        "flowers",
     ]);
     let (ra, rb) = (a["run_id"].as_str().unwrap(), b["run_id"].as_str().unwrap());
     let v1 = lab.json(&["models", "register", &ra[..8], "--name", "iris-species"]);
@@ -43,7 +58,10 @@ fn runs_metrics_and_registry_survive_a_restart() {
     assert_eq!(runs.len(), 2);
     assert!(runs.iter().all(|r| r["status"] == "FINISHED"));
     let shown = lab.json(&["runs", "show", ra]);
-    assert_eq!(shown["run"]["metrics"]["accuracy"], a["metrics"]["accuracy"]);
+    assert_eq!(
+        shown["run"]["metrics"]["accuracy"],
+        a["metrics"]["accuracy"]
+    );
     assert_eq!(shown["run"]["params"]["var_smoothing"], "1e-9");
     assert_eq!(shown["run"]["tags"]["mlops.gate"], "passed");
     assert!(shown["evaluation"]["test"]["confusion_matrix"].is_array());
@@ -51,16 +69,22 @@ fn runs_metrics_and_registry_survive_a_restart() {
     assert_eq!(models[0]["name"], "iris-species");
     assert_eq!(models[0]["aliases"]["champion"], 2);
     let cmp = lab.json(&["runs", "compare", ra, rb]);
-    assert!(cmp["differing_params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|p| p == "model"));
+    assert!(
+        cmp["differing_params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "model")
+    );
 
     // The SQLite file itself agrees, read by an outside connection.
     let db = lab.sqlite();
     let n: i64 = db
-        .query_row("SELECT COUNT(*) FROM metrics WHERE run_uuid = ?1", [ra], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM metrics WHERE run_uuid = ?1",
+            [ra],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(n >= 8, "{n} metric rows");
     let champion: i64 = db
@@ -86,7 +110,15 @@ fn identical_trainings_in_two_processes_write_byte_identical_artifacts() {
         assert_eq!(read(&a), read(&b), "{model}: artifacts differ");
     }
     for model in ["linear-regression", "elastic-net"] {
-        let args = ["train", "--dataset", "auto-mpg", "--model", model, "--seed", "7"];
+        let args = [
+            "train",
+            "--dataset",
+            "auto-mpg",
+            "--model",
+            model,
+            "--seed",
+            "7",
+        ];
         let a = lab.json(&args);
         let b = lab.json(&args);
         assert_eq!(a["metrics"], b["metrics"], "{model}");
@@ -101,7 +133,11 @@ fn integrity(lab: &Lab) -> String {
 
 fn status_of(lab: &Lab, run_id: &str) -> String {
     lab.sqlite()
-        .query_row("SELECT status FROM runs WHERE run_uuid = ?1", [run_id], |r| r.get(0))
+        .query_row(
+            "SELECT status FROM runs WHERE run_uuid = ?1",
+            [run_id],
+            |r| r.get(0),
+        )
         .unwrap()
 }
 
@@ -110,7 +146,13 @@ fn kill_9_during_a_run_leaves_the_db_consistent_and_the_run_failed() {
     let lab = Lab::new();
     lab.run(&["experiments"]); // create and migrate the database
     let mut child = lab
-        .cmd(&["train", "--dataset", "bike-sharing", "--model", "linear-regression"])
+        .cmd(&[
+            "train",
+            "--dataset",
+            "bike-sharing",
+            "--model",
+            "linear-regression",
+        ])
         .env("MLOPS_LAB_FAILPOINTS", "train.fit=sleep(60000)")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -142,10 +184,12 @@ fn kill_9_during_a_run_leaves_the_db_consistent_and_the_run_failed() {
     // The next process marks it failed, with the reason.
     let shown = lab.json(&["runs", "show", &run_id]);
     assert_eq!(shown["run"]["status"], "FAILED");
-    assert!(shown["run"]["tags"]["mlops.failure"]
-        .as_str()
-        .unwrap()
-        .contains("killed or crashed"));
+    assert!(
+        shown["run"]["tags"]["mlops.failure"]
+            .as_str()
+            .unwrap()
+            .contains("killed or crashed")
+    );
     assert!(shown["run"]["end_time"].is_i64());
     // And the lab goes on working.
     lab.json(&["train", "--dataset", "iris", "--model", "gaussian-nb"]);
@@ -159,7 +203,13 @@ fn kills_at_random_moments_never_corrupt_the_db() {
     // Deterministic spread of kill delays across the process's life.
     for delay_ms in [0u64, 3, 7, 12, 20, 30, 45, 60, 80, 110] {
         let mut child = lab
-            .cmd(&["train", "--dataset", "wine-quality-red", "--model", "logistic-regression"])
+            .cmd(&[
+                "train",
+                "--dataset",
+                "wine-quality-red",
+                "--model",
+                "logistic-regression",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -186,12 +236,35 @@ fn bad_input_exits_non_zero_with_one_line_that_says_what_to_fix() {
     std::fs::write(&good, "a,b,y\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n").unwrap();
     let good = good.to_str().unwrap();
     let cases: [(&[&str], &str); 6] = [
-        (&["train", "--file", csv, "--target", "y"], "line 3, column `b`: expected a number, found \"oops\""),
+        (
+            &["train", "--file", csv, "--target", "y"],
+            "line 3, column `b`: expected a number, found \"oops\"",
+        ),
         (&["train", "--file", good], "needs --target"),
-        (&["train", "--dataset", "wine"], "unknown dataset `wine`; the sample datasets are: wine-quality-red"),
-        (&["train", "--dataset", "iris", "--param", "C"], "must look like KEY=VALUE"),
-        (&["train", "--dataset", "iris", "--model", "gaussian-nb", "--param", "alpha=1"], "unknown parameter; gaussian-nb takes: var_smoothing"),
-        (&["models", "alias", "nope", "1", "champion"], "model `nope` version 1 not found"),
+        (
+            &["train", "--dataset", "wine"],
+            "unknown dataset `wine`; the sample datasets are: wine-quality-red",
+        ),
+        (
+            &["train", "--dataset", "iris", "--param", "C"],
+            "must look like KEY=VALUE",
+        ),
+        (
+            &[
+                "train",
+                "--dataset",
+                "iris",
+                "--model",
+                "gaussian-nb",
+                "--param",
+                "alpha=1",
+            ],
+            "unknown parameter; gaussian-nb takes: var_smoothing",
+        ),
+        (
+            &["models", "alias", "nope", "1", "champion"],
+            "model `nope` version 1 not found",
+        ),
     ];
     for (args, expected) in cases {
         let out = lab.cmd(args).output().unwrap();

@@ -84,10 +84,7 @@ impl Lab {
 
     /// Open the lab database read-only, as an outside observer.
     pub fn sqlite(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(
-            self.db(),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("open lab.db")
+        rusqlite::Connection::open_with_flags(self.db(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open lab.db")
     }
 }

@@ -47,7 +47,7 @@ enum Command {
         command: DataCommand,
     },
     /// Train a model: data → train → validate, recorded as a run.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Inspect runs.
     Runs {
         #[command(subcommand)]
@@ -270,7 +270,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Train(args) => {
             let lab = open_lab(&cli.home)?;
-            let req = train_request(args)?;
+            let req = train_request(*args)?;
             let progress = print::StageProgress::new(json);
             let sink = |e: Event| progress.on(e);
             let result = lab.train(&req, &sink);

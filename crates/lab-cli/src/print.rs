@@ -8,8 +8,8 @@ use anyhow::Result;
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 use lab_pipeline::{
-    Catalog, Event, Experiment, HeadlessSummary, ModelKind, ModelVersion, ParamSpec, Profile, RegisteredModel, Run,
-    RunComparison, TrainResult, ValidationReport,
+    Catalog, Event, Experiment, HeadlessSummary, ModelKind, ModelVersion, ParamSpec, Profile,
+    RegisteredModel, Run, RunComparison, TrainResult, ValidationReport,
 };
 use serde::Serialize;
 
@@ -561,7 +561,13 @@ pub fn pipeline(s: &HeadlessSummary, json: bool) -> Result<ExitCode> {
         "data".to_string(),
         format!(
             "{}: {} rows; {} expectations passed, {} failed; split {} ({} train / {} test)",
-            s.dataset, s.rows, s.validation_passed, s.validation_failed, t.split, t.train_rows, t.test_rows
+            s.dataset,
+            s.rows,
+            s.validation_passed,
+            s.validation_failed,
+            t.split,
+            t.train_rows,
+            t.test_rows
         ),
     ]);
     table.add_row(vec![
@@ -591,7 +597,10 @@ pub fn pipeline(s: &HeadlessSummary, json: bool) -> Result<ExitCode> {
     ]);
     table.add_row(vec![
         "register".to_string(),
-        format!("{} v{} → @{}", s.registered.name, s.registered.version, s.alias),
+        format!(
+            "{} v{} → @{}",
+            s.registered.name, s.registered.version, s.alias
+        ),
     ]);
     println!("{table}\nlab home: {}", s.lab_home);
     println!("package, deploy, monitor and retrain join this pipeline in later releases.");

@@ -13,14 +13,19 @@ fn help_lists_every_command() {
     let out = cli().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for c in ["datasets", "data", "train", "runs", "models", "pipeline", "params"] {
+    for c in [
+        "datasets", "data", "train", "runs", "models", "pipeline", "params",
+    ] {
         assert!(text.contains(c), "{c} missing from --help");
     }
 }
 
 #[test]
 fn params_json_lists_defaults_and_unknown_model_fails_in_one_line() {
-    let out = cli().args(["params", "logistic-regression", "--json"]).output().unwrap();
+    let out = cli()
+        .args(["params", "logistic-regression", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["name"], "C");
@@ -30,5 +35,7 @@ fn params_json_lists_defaults_and_unknown_model_fails_in_one_line() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: unknown model `random-forest`: choose one of logistic-regression"));
+    assert!(
+        err.starts_with("error: unknown model `random-forest`: choose one of logistic-regression")
+    );
 }

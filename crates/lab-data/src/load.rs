@@ -108,7 +108,12 @@ pub fn read_csv(path: &Path, expected: &BTreeMap<String, ColumnType>) -> Result<
                     path: shown.clone(),
                     message: diagnose_shape(path).unwrap_or_else(|| {
                         // polars' first line; the rest is advice for its Python API.
-                        message.lines().next().unwrap_or_default().trim().to_string()
+                        message
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string()
                     }),
                 }
             }

@@ -18,7 +18,13 @@ fn every_sample_dataset_loads_profiles_and_validates() {
     let c = catalog();
     assert_eq!(
         c.names(),
-        ["wine-quality-red", "penguins", "auto-mpg", "bike-sharing", "iris"]
+        [
+            "wine-quality-red",
+            "penguins",
+            "auto-mpg",
+            "bike-sharing",
+            "iris"
+        ]
     );
     for d in &c.datasets {
         let t = read_csv(&c.path_of(d), &d.column_types()).unwrap();
@@ -27,7 +33,13 @@ fn every_sample_dataset_loads_profiles_and_validates() {
         let p = profile(&t).unwrap();
         assert_eq!(p.columns.len(), d.columns);
         for col in &p.columns {
-            assert_eq!(col.count + col.null_count, d.rows, "{}.{}", d.name, col.name);
+            assert_eq!(
+                col.count + col.null_count,
+                d.rows,
+                "{}.{}",
+                d.name,
+                col.name
+            );
             if col.kind == "numeric" {
                 let (min, p50, max) = (col.min.unwrap(), col.p50.unwrap(), col.max.unwrap());
                 assert!(min <= p50 && p50 <= max, "{}.{}", d.name, col.name);
@@ -72,7 +84,11 @@ fn penguins_profile_sees_the_real_missing_values() {
     let p = profile(&t).unwrap();
     let sex = p.columns.iter().find(|c| c.name == "sex").unwrap();
     assert_eq!(sex.null_count, 11);
-    let bill = p.columns.iter().find(|c| c.name == "bill_length_mm").unwrap();
+    let bill = p
+        .columns
+        .iter()
+        .find(|c| c.name == "bill_length_mm")
+        .unwrap();
     assert_eq!(bill.null_count, 2);
     assert!((bill.mean.unwrap() - 43.92193).abs() < 1e-4);
     // pandas' describe(): std with ddof=1, linear quantiles.
@@ -83,7 +99,11 @@ fn penguins_profile_sees_the_real_missing_values() {
 #[test]
 fn reference_splits_are_scikit_learns_sizes() {
     let c = catalog();
-    for (name, train, test) in [("wine-quality-red", 1199, 400), ("penguins", 256, 86), ("iris", 112, 38)] {
+    for (name, train, test) in [
+        ("wine-quality-red", 1199, 400),
+        ("penguins", 256, 86),
+        ("iris", 112, 38),
+    ] {
         let d = c.dataset(name).unwrap();
         let t = read_csv(&c.path_of(d), &d.column_types()).unwrap();
         let task = TaskSpec::from_catalog(&c.root, d, d.target(None).unwrap(), None);
@@ -96,7 +116,11 @@ fn reference_splits_are_scikit_learns_sizes() {
             },
         )
         .unwrap();
-        assert_eq!((p.train_rows.len(), p.test_rows.len()), (train, test), "{name}");
+        assert_eq!(
+            (p.train_rows.len(), p.test_rows.len()),
+            (train, test),
+            "{name}"
+        );
         if name == "penguins" {
             // The two all-NA penguins (rows 3 and 271) are in neither set.
             for r in [3, 271] {
@@ -171,7 +195,11 @@ fn drift_scenarios_slice_the_real_data() {
         let (d, s) = c.scenario(name).unwrap();
         let t = read_csv(&c.path_of(d), &d.column_types()).unwrap();
         let (r, cur) = scenario_slices(&t, s).unwrap();
-        assert_eq!((r.df.height(), cur.df.height()), (reference, current), "{name}");
+        assert_eq!(
+            (r.df.height(), cur.df.height()),
+            (reference, current),
+            "{name}"
+        );
     }
     assert!(matches!(
         c.scenario("nope"),
@@ -209,7 +237,10 @@ fn each_bad_csv_gets_its_clear_error() {
     let p = write(&dir, "target.csv", "a,b,y\n1,2,x\n3,4,y\n");
     let e = file_task(&p, "label").unwrap_err();
     let msg = err(e);
-    assert!(msg.contains("target.csv") && msg.contains("`label`") && msg.contains("a, b, y"), "{msg}");
+    assert!(
+        msg.contains("target.csv") && msg.contains("`label`") && msg.contains("a, b, y"),
+        "{msg}"
+    );
 
     let p = write(&dir, "text.csv", "a,b,y\n1,2,x\n3,4,y\n5,six,x\n7,8,y\n");
     let e = file_task(&p, "y").unwrap_err();
@@ -228,11 +259,17 @@ fn each_bad_csv_gets_its_clear_error() {
 
     let p = write(&dir, "const.csv", "a,b,y\n1,7,x\n2,7,y\n3,7,x\n4,7,y\n");
     let e = file_task(&p, "y").unwrap_err();
-    assert!(matches!(e, DataError::ConstantFeature { ref column, .. } if column == "b"), "{e}");
+    assert!(
+        matches!(e, DataError::ConstantFeature { ref column, .. } if column == "b"),
+        "{e}"
+    );
 
     let p = write(&dir, "null.csv", "a,b,y\n1,NA,x\n2,,y\n3,NA,x\n4,NA,y\n");
     let e = file_task(&p, "y").unwrap_err();
-    assert!(matches!(e, DataError::AllNullFeature { ref column, .. } if column == "b"), "{e}");
+    assert!(
+        matches!(e, DataError::AllNullFeature { ref column, .. } if column == "b"),
+        "{e}"
+    );
 
     let p = write(&dir, "ragged.csv", "a,b,y\n1,2,x\n3,4\n5,6,y\n");
     let e = file_task(&p, "y").unwrap_err();
@@ -258,7 +295,8 @@ fn catalog_types_make_text_in_a_numeric_column_fail_even_when_inference_says_tex
     let p = write(&dir, "wine.csv", &(lines.join("\n") + "\n"));
     let e = read_csv(&p, &d.column_types()).unwrap_err();
     assert!(
-        e.to_string().contains("line 11, column `alcohol`: expected a number, found \"ten\""),
+        e.to_string()
+            .contains("line 11, column `alcohol`: expected a number, found \"ten\""),
         "{e}"
     );
 }

@@ -165,11 +165,16 @@ impl Store {
             uuid::Uuid::new_v4().simple()
         );
         let lease_path = locks.join(&lease_name);
-        let lease = File::create(&lease_path)
-            .map_err(|e| StoreError::io(format!("cannot create {}", lease_path.display()), e))?;
+        // Locked under a temporary name first, so no other process ever sees
+        // this lease unlocked (and sweeps it as stale).
+        let pending = locks.join(format!("{lease_name}.pending"));
+        let lease = File::create(&pending)
+            .map_err(|e| StoreError::io(format!("cannot create {}", pending.display()), e))?;
         lease
             .lock()
-            .map_err(|e| StoreError::io(format!("cannot lock {}", lease_path.display()), e))?;
+            .map_err(|e| StoreError::io(format!("cannot lock {}", pending.display()), e))?;
+        std::fs::rename(&pending, &lease_path)
+            .map_err(|e| StoreError::io(format!("cannot create {}", lease_path.display()), e))?;
 
         let store = Store {
             conn,
@@ -236,6 +241,22 @@ impl Store {
             tx.commit()?;
             if let Some(o) = owner {
                 let _ = std::fs::remove_file(self.home.locks_dir().join(o));
+            }
+        }
+        // Leases of processes that died owning no run.
+        if let Ok(entries) = std::fs::read_dir(self.home.locks_dir()) {
+            for e in entries.flatten() {
+                let path = e.path();
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                let pending_too_long = name.ends_with(".pending")
+                    && e.metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t.elapsed().is_ok_and(|d| d.as_secs() > 3600));
+                let candidate = name.ends_with(".lock") || pending_too_long;
+                if candidate && name != self.lease_name.as_str() && !lease_is_held(&path) {
+                    let _ = std::fs::remove_file(path);
+                }
             }
         }
         Ok(recovered)

@@ -38,7 +38,8 @@ fn rusqlite_mode(home: &LabHome) -> String {
     // Read the journal mode from the file with a separate connection, as
     // another process would see it.
     let conn = rusqlite::Connection::open(home.db_path()).unwrap();
-    conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap()
+    conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -49,7 +50,11 @@ fn runs_params_metric_history_and_tags() {
     assert_eq!(exp.experiment_id, "1");
     assert_eq!(store.get_or_create_experiment("wine").unwrap(), exp);
     let run = store
-        .create_run(&exp.experiment_id, "first", &[("mlops.model", "logistic-regression")])
+        .create_run(
+            &exp.experiment_id,
+            "first",
+            &[("mlops.model", "logistic-regression")],
+        )
         .unwrap();
     assert_eq!(run.status, RunStatus::Running);
     assert!(run.artifact_uri.starts_with("artifacts/1/"));
@@ -82,10 +87,15 @@ fn runs_params_metric_history_and_tags() {
         .unwrap();
     let history = store.metric_history(&run.run_id, "loss").unwrap();
     assert_eq!(history.len(), 4);
-    assert_eq!(history.iter().map(|m| m.step).collect::<Vec<_>>(), [0, 1, 1, 2]);
-    assert!(store
-        .log_metrics(&run.run_id, &[metric("bad", f64::NAN, 0, 1)])
-        .is_err());
+    assert_eq!(
+        history.iter().map(|m| m.step).collect::<Vec<_>>(),
+        [0, 1, 1, 2]
+    );
+    assert!(
+        store
+            .log_metrics(&run.run_id, &[metric("bad", f64::NAN, 0, 1)])
+            .is_err()
+    );
 
     store.end_run(&run.run_id, RunStatus::Finished).unwrap();
     let got = store.get_run(&run.run_id).unwrap();
@@ -95,9 +105,11 @@ fn runs_params_metric_history_and_tags() {
     assert_eq!(got.tags["mlops.model"], "logistic-regression");
     assert!(got.end_time.is_some());
     // An ended run takes no more metrics.
-    assert!(store
-        .log_metrics(&run.run_id, &[metric("loss", 0.2, 3, 400)])
-        .is_err());
+    assert!(
+        store
+            .log_metrics(&run.run_id, &[metric("loss", 0.2, 3, 400)])
+            .is_err()
+    );
 
     let prefix = &run.run_id[..6];
     assert_eq!(store.resolve_run_id(prefix).unwrap(), run.run_id);
@@ -119,17 +131,32 @@ fn registry_versions_and_aliases_survive_reopen() {
         let source = format!("{}/model/model.json", run.artifact_uri);
         // Not finished yet: cannot register.
         home.write_atomic(&source, b"{}").unwrap();
-        assert!(store.create_model_version("wine", &run.run_id, &source).is_err());
+        assert!(
+            store
+                .create_model_version("wine", &run.run_id, &source)
+                .is_err()
+        );
         store.end_run(&run.run_id, RunStatus::Finished).unwrap();
-        let v1 = store.create_model_version("wine", &run.run_id, &source).unwrap();
-        let v2 = store.create_model_version("wine", &run.run_id, &source).unwrap();
+        let v1 = store
+            .create_model_version("wine", &run.run_id, &source)
+            .unwrap();
+        let v2 = store
+            .create_model_version("wine", &run.run_id, &source)
+            .unwrap();
         assert_eq!((v1.version, v2.version), (1, 2));
         store.set_alias("wine", "champion", 1).unwrap();
         store.set_alias("wine", "champion", 2).unwrap();
         store.set_alias("wine", "challenger", 1).unwrap();
-        assert!(store.set_alias("wine", "v3", 1).is_err(), "aliases cannot look like versions");
+        assert!(
+            store.set_alias("wine", "v3", 1).is_err(),
+            "aliases cannot look like versions"
+        );
         assert!(store.set_alias("wine", "champion", 9).is_err());
-        assert!(store.create_model_version("bad name!", &run.run_id, &source).is_err());
+        assert!(
+            store
+                .create_model_version("bad name!", &run.run_id, &source)
+                .is_err()
+        );
         assert!(matches!(
             store.create_model_version("x", &run.run_id, "../outside.json"),
             Err(StoreError::PathEscape(_))
@@ -149,7 +176,12 @@ fn registry_versions_and_aliases_survive_reopen() {
     let versions = store.list_model_versions("wine").unwrap();
     assert_eq!(versions[1].aliases, vec!["challenger".to_string()]);
     store.delete_alias("wine", "challenger").unwrap();
-    assert!(store.version_by_alias("wine", "challenger").unwrap().is_none());
+    assert!(
+        store
+            .version_by_alias("wine", "challenger")
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -168,6 +200,11 @@ fn orphaned_running_run_is_marked_failed_by_the_next_process() {
     assert_eq!(got.status, RunStatus::Failed);
     assert!(got.tags["mlops.failure"].contains("ended before it finished"));
     assert!(got.end_time.is_some());
+    // Only the live process's lease is left.
+    let leases = std::fs::read_dir(home.root().join("locks"))
+        .unwrap()
+        .count();
+    assert_eq!(leases, 1);
 }
 
 #[test]
@@ -180,9 +217,11 @@ fn lesson_progress_round_trips() {
     store
         .set_lesson_progress("m1-dataframes", "in-progress", &serde_json::json!({}))
         .unwrap();
-    assert!(store
-        .set_lesson_progress("x", "finished", &serde_json::json!({}))
-        .is_err());
+    assert!(
+        store
+            .set_lesson_progress("x", "finished", &serde_json::json!({}))
+            .is_err()
+    );
     let p = store.lesson_progress().unwrap();
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].status, "in-progress");

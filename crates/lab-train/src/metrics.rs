@@ -108,15 +108,15 @@ pub fn classification(truth: &[usize], pred: &[usize], n_classes: usize) -> Eval
         cm[*t][*p] += 1;
     }
     let total = truth.len().max(1) as f64;
-    let correct: usize = (0..n).map(|i| cm[i][i]).sum();
+    let correct: usize = cm.iter().enumerate().map(|(i, r)| r[i]).sum();
     let (mut p_sum, mut r_sum, mut f_sum) = (0.0, 0.0, 0.0);
     // Macro averages run over the classes present in truth or prediction,
     // as scikit-learn does with its default `labels`.
     let mut present = 0usize;
-    for c in 0..n {
-        let tp = cm[c][c] as f64;
-        let predicted: usize = (0..n).map(|i| cm[i][c]).sum();
-        let actual: usize = cm[c].iter().sum();
+    for (c, row) in cm.iter().enumerate() {
+        let tp = row[c] as f64;
+        let predicted: usize = cm.iter().map(|r| r[c]).sum();
+        let actual: usize = row.iter().sum();
         if predicted == 0 && actual == 0 {
             continue;
         }

@@ -46,14 +46,20 @@ fn logistic_regression_matches_scikit_learn_on_the_reference_splits() {
         &[],
     );
     let acc = wine.test.metrics["accuracy"];
-    assert!((acc - 0.735).abs() <= 0.01, "wine accuracy {acc}, scikit-learn 0.735");
+    assert!(
+        (acc - 0.735).abs() <= 0.01,
+        "wine accuracy {acc}, scikit-learn 0.735"
+    );
 
     let penguins = prepared("penguins", None, SplitSpec::Reference);
     assert_eq!(penguins.preprocessor.features.len(), 4);
     assert_eq!(penguins.train_rows.len() + penguins.test_rows.len(), 342);
     let out = fit(&penguins, ModelKind::LogisticRegression, &[]);
     let acc = out.test.metrics["accuracy"];
-    assert!((acc - 1.0).abs() <= 0.01, "penguins accuracy {acc}, scikit-learn 1.000");
+    assert!(
+        (acc - 1.0).abs() <= 0.01,
+        "penguins accuracy {acc}, scikit-learn 1.000"
+    );
     assert!(matches!(
         out.artifact.model,
         lab_model::FittedModel::MultinomialLogisticRegression(_)
@@ -105,9 +111,24 @@ fn full_depth_tree_says_it_is_not_deterministic() {
 #[test]
 fn every_model_trains_on_a_fitting_dataset() {
     let cls = prepared("iris", None, SplitSpec::Reference);
-    for kind in [ModelKind::LogisticRegression, ModelKind::DecisionTree, ModelKind::GaussianNb] {
-        let out = fit(&cls, kind, &[("max_depth", "5")].into_iter().filter(|_| kind == ModelKind::DecisionTree).collect::<Vec<_>>());
-        assert!(out.test.metrics["accuracy"] > 0.85, "{kind}: {:?}", out.test.metrics);
+    for kind in [
+        ModelKind::LogisticRegression,
+        ModelKind::DecisionTree,
+        ModelKind::GaussianNb,
+    ] {
+        let out = fit(
+            &cls,
+            kind,
+            &[("max_depth", "5")]
+                .into_iter()
+                .filter(|_| kind == ModelKind::DecisionTree)
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            out.test.metrics["accuracy"] > 0.85,
+            "{kind}: {:?}",
+            out.test.metrics
+        );
         let cm = out.test.confusion_matrix.unwrap();
         assert_eq!(cm.iter().flatten().sum::<usize>(), 38);
     }
@@ -149,14 +170,24 @@ fn predict_from_raw_rows_equals_predict_on_the_matrix() {
     let p = prepared("wine-quality-red", None, SplitSpec::Reference);
     let out = fit(&p, ModelKind::LogisticRegression, &[]);
     let preds = out.artifact.predict_rows(&p.raw_test).unwrap();
-    let Target::Classes(truth) = &p.y_test else { panic!() };
+    let Target::Classes(truth) = &p.y_test else {
+        panic!()
+    };
     let correct = preds
         .iter()
         .zip(truth)
         .filter(|(pr, t)| matches!(pr, Prediction::Class { class_index, .. } if class_index == *t))
         .count();
-    assert_eq!(correct as f64 / truth.len() as f64, out.test.metrics["accuracy"]);
-    if let Prediction::Class { probabilities: Some(pr), label, .. } = &preds[0] {
+    assert_eq!(
+        correct as f64 / truth.len() as f64,
+        out.test.metrics["accuracy"]
+    );
+    if let Prediction::Class {
+        probabilities: Some(pr),
+        label,
+        ..
+    } = &preds[0]
+    {
         assert!((pr.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!(label == "good" || label == "not-good");
     } else {

@@ -1,0 +1,133 @@
+//! The Python virtual environment for reference clients and baselines.
+//!
+//! Lives in `~/.cache/mlops-lab/venv` (or `$XDG_CACHE_HOME/mlops-lab/venv`),
+//! never system-wide. Reinstalled only when `bench/requirements.txt` changes
+//! (a stamp file holds the hash of what was installed).
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::sh::{run, step};
+
+pub const REQUIREMENTS: &str = "bench/requirements.txt";
+
+pub struct Venv {
+    pub dir: PathBuf,
+}
+
+impl Venv {
+    pub fn python(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(self.dir.join("bin/python"));
+        c.args(args);
+        c
+    }
+}
+
+fn cache_dir() -> Result<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+        return Ok(PathBuf::from(x).join("mlops-lab"));
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set")?;
+    Ok(PathBuf::from(home).join(".cache/mlops-lab"))
+}
+
+/// A stable hash (FNV-1a, not std's randomised hasher) of the requirements.
+fn fingerprint(text: &str) -> String {
+    struct Fnv(u64);
+    impl Hasher for Fnv {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 ^= *b as u64;
+                self.0 = self.0.wrapping_mul(0x100_0000_01b3);
+            }
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    text.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+pub fn ensure_venv() -> Result<Venv> {
+    let dir = cache_dir()?.join("venv");
+    let reqs =
+        std::fs::read_to_string(REQUIREMENTS).with_context(|| format!("read {REQUIREMENTS}"))?;
+    let want = fingerprint(&reqs);
+    let stamp = dir.join(".mlops-lab-requirements");
+    let venv = Venv { dir: dir.clone() };
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == want)
+        && dir.join("bin/python").is_file()
+    {
+        step(&format!(
+            "Python venv {} is up to date with {REQUIREMENTS}",
+            dir.display()
+        ));
+        return Ok(venv);
+    }
+    if !dir.join("bin/python").is_file() {
+        step(&format!(
+            "create a Python venv in {} (for reference clients and baselines)",
+            dir.display()
+        ));
+        let python = which_python()?;
+        let ok = Command::new(&python)
+            .args(["-m", "venv"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            ensure_venv_module()?;
+            run(Command::new(&python).args(["-m", "venv"]).arg(&dir))?;
+        }
+    }
+    step(&format!("pip install -r {REQUIREMENTS} into the venv"));
+    run(&mut venv.python(&[
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+        REQUIREMENTS,
+    ]))
+    .context("pip could not install the reference packages (is PyPI reachable?)")?;
+    std::fs::write(&stamp, want).context("write the venv stamp")?;
+    Ok(venv)
+}
+
+fn which_python() -> Result<String> {
+    for p in ["python3", "python"] {
+        if Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Ok(p.to_string());
+        }
+    }
+    step("no python3 found: install it with apt-get (Debian)");
+    ensure_venv_module()?;
+    Ok("python3".into())
+}
+
+/// Debian splits `venv` into its own package.
+fn ensure_venv_module() -> Result<()> {
+    if Command::new("apt-get").arg("--version").output().is_err() {
+        bail!("Python 3 with the venv module is needed: install it with your package manager");
+    }
+    step("apt-get install python3 python3-venv python3-pip");
+    run(Command::new("apt-get").arg("update").arg("-qq"))?;
+    run(Command::new("apt-get").args([
+        "install",
+        "-y",
+        "-qq",
+        "python3",
+        "python3-venv",
+        "python3-pip",
+    ]))
+}
