@@ -129,24 +129,13 @@ fn bench_train(repeat: usize) -> Result<()> {
         bail!("--repeat must be at least 1");
     }
     let venv = python::ensure_venv()?;
-    step("build the Rust side in release mode (crates/lab-train/examples/bench_train.rs)");
-    cargo(&[
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "lab-train",
-        "--example",
-        "bench_train",
-    ])?;
     let n = repeat.to_string();
     step(&format!(
-        "time MLOps Lab: split + scale + fit + metrics, {repeat} runs"
+        "build (release) and time MLOps Lab (crates/lab-train/examples/bench_train.rs): split + scale + fit + metrics, {repeat} runs"
     ));
     let ours = sh::json(sh::cargo_cmd(&[
         "run",
         "--release",
-        "--quiet",
         "-p",
         "lab-train",
         "--example",

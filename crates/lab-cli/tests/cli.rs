@@ -39,3 +39,18 @@ fn params_json_lists_defaults_and_unknown_model_fails_in_one_line() {
         err.starts_with("error: unknown model `random-forest`: choose one of logistic-regression")
     );
 }
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    for args in [
+        &["train", "--bogus"][..],
+        &["runs", "show"][..],
+        &["nope"][..],
+    ] {
+        let out = cli().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+}
