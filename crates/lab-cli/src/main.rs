@@ -217,9 +217,10 @@ fn main() -> ExitCode {
             }
             // clap's first line says what is wrong; keep it to one line.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("error: {first} (see mlops-lab --help)");
+            let head = rendered.split("\n\n").next().unwrap_or("invalid arguments");
+            let head = head.split_whitespace().collect::<Vec<_>>().join(" ");
+            let head = head.strip_prefix("error: ").unwrap_or(&head);
+            eprintln!("error: {head} (see mlops-lab --help)");
             return ExitCode::from(2);
         }
     };
