@@ -146,7 +146,13 @@ fn bench_train(repeat: usize) -> Result<()> {
     step(&format!(
         "time scikit-learn on the same split (bench/train_sklearn.py), {repeat} runs"
     ));
-    let theirs = sh::json(venv.python(&["bench/train_sklearn.py", &n]))?;
+    let mut baseline = venv.python(&["bench/train_sklearn.py", &n]);
+    // Some machines set these to work around old OpenBLAS bugs; they slow a
+    // current numpy, so the baseline runs without them.
+    baseline
+        .env_remove("OPENBLAS_CORETYPE")
+        .env_remove("OPENBLAS_L2_SIZE");
+    let theirs = sh::json(baseline)?;
     let (a, b) = (ms(&ours)?, ms(&theirs)?);
     println!(
         "\nbench train: logistic regression on wine-quality-red (1199 train / 400 test rows), median of {repeat}"
