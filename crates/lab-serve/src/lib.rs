@@ -1,0 +1,169 @@
+//! The model server: one model artifact behind the protocols learners meet at
+//! work.
+//!
+//! - KServe Open Inference Protocol v2 (`/v2/...`), JSON tensors;
+//! - MLflow's scoring protocol (`/ping`, `/health`, `/invocations`);
+//! - Prometheus text exposition 0.0.4 (`/metrics`);
+//! - a prediction log as JSON lines on stdout, one line per prediction, so
+//!   `docker logs` carries it the way production log shipping does.
+//!
+//! Depends on `lab-model` only among our crates: no polars, no GUI, so the
+//! static binary stays small.
+
+mod error;
+mod input;
+mod mlflow;
+mod oip;
+mod predlog;
+mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use lab_model::{ModelArtifact, Prediction, Value};
+use tokio::net::TcpListener;
+
+pub use error::{Protocol, ServeError};
+pub use predlog::{PredLog, PredictionRecord};
+
+/// Limits and identity of a server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub model_name: String,
+    pub model_version: String,
+    /// Rows per request, at most.
+    pub max_batch: usize,
+    /// Request body size, at most.
+    pub max_body_bytes: usize,
+}
+
+impl ServerConfig {
+    pub const DEFAULT_MAX_BATCH: usize = 10_000;
+    pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+    pub fn new(model_name: impl Into<String>, model_version: impl Into<String>) -> Self {
+        ServerConfig {
+            model_name: model_name.into(),
+            model_version: model_version.into(),
+            max_batch: Self::DEFAULT_MAX_BATCH,
+            max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Shared state of one server.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    artifact: ModelArtifact,
+    config: ServerConfig,
+    telemetry: telemetry::Telemetry,
+    log: PredLog,
+}
+
+impl AppState {
+    pub fn new(artifact: ModelArtifact, config: ServerConfig, log: PredLog) -> Self {
+        let telemetry = telemetry::Telemetry::new(&artifact, &config);
+        AppState(Arc::new(Inner {
+            artifact,
+            config,
+            telemetry,
+            log,
+        }))
+    }
+
+    pub fn artifact(&self) -> &ModelArtifact {
+        &self.0.artifact
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.0.config
+    }
+
+    /// Validate the batch size, predict, count and log. The one prediction
+    /// path of every protocol.
+    pub(crate) async fn predict(
+        &self,
+        rows: Vec<Vec<Value>>,
+        endpoint: &'static str,
+        started: Instant,
+        protocol: Protocol,
+    ) -> Result<Vec<Prediction>, ServeError> {
+        let cfg = &self.0.config;
+        if rows.is_empty() {
+            return Err(ServeError::bad(
+                protocol,
+                "the batch is empty: send at least one row",
+            ));
+        }
+        if rows.len() > cfg.max_batch {
+            return Err(ServeError::bad(
+                protocol,
+                format!(
+                    "the batch has {} rows, the limit is {}: split it into smaller requests",
+                    rows.len(),
+                    cfg.max_batch
+                ),
+            ));
+        }
+        let preds = self
+            .0
+            .artifact
+            .predict_rows(&rows)
+            .map_err(|e| ServeError::bad(protocol, e.to_string()))?;
+        self.0.telemetry.predictions(&preds);
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        self.0
+            .log
+            .record(&self.0.artifact, cfg, endpoint, &rows, &preds, latency_ms)
+            .await;
+        Ok(preds)
+    }
+}
+
+/// The router with every endpoint.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config().max_body_bytes;
+    Router::new()
+        .route("/v2", get(oip::server_metadata))
+        .route("/v2/health/live", get(oip::live))
+        .route("/v2/health/ready", get(oip::ready))
+        .route("/v2/models/{name}", get(oip::model_metadata))
+        .route("/v2/models/{name}/ready", get(oip::model_ready))
+        .route("/v2/models/{name}/infer", post(oip::infer))
+        .route(
+            "/v2/models/{name}/versions/{version}/infer",
+            post(oip::infer_version),
+        )
+        .route("/ping", get(mlflow::ping))
+        .route("/health", get(mlflow::ping))
+        .route("/invocations", post(mlflow::invocations))
+        .route("/metrics", get(telemetry::metrics))
+        .fallback(oip::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            telemetry::track,
+        ))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves; requests in flight then finish, and the
+/// prediction log is flushed, before this returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let log = state.0.log.clone();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    log.flush().await;
+    Ok(())
+}
