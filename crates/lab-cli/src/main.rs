@@ -60,6 +60,31 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Package a registered model into a FROM scratch image and run it (or a local process).
+    Deploy {
+        /// NAME, NAME@alias or NAME:version (default: the latest version).
+        model: String,
+        /// Run the server as a local process instead of a Docker container.
+        #[arg(long)]
+        local: bool,
+    },
+    /// Running model servers.
+    Deployments {
+        #[command(subcommand)]
+        command: Option<DeploymentsCommand>,
+    },
+    /// Send rows to a deployment (MLflow /invocations).
+    Predict {
+        /// Deployment id (or prefix) or name.
+        deployment: String,
+        /// One row: a JSON object {"feature": value, ...}, a JSON list in
+        /// feature order, or a full MLflow JSON body.
+        #[arg(long, conflicts_with = "csv", required_unless_present = "csv")]
+        row: Option<String>,
+        /// A CSV file with a header row.
+        #[arg(long, value_name = "CSV")]
+        csv: Option<PathBuf>,
+    },
     /// The pipeline, end to end.
     Pipeline {
         #[command(subcommand)]
@@ -168,6 +193,23 @@ enum RunsCommand {
     Compare {
         #[arg(required = true, num_args = 2..)]
         runs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeploymentsCommand {
+    /// Running deployments (--all: stopped ones too).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Stop a deployment: in-flight requests finish, then it is removed.
+    Stop { deployment: String },
+    /// The last log lines: the prediction log and the server's own log.
+    Logs {
+        deployment: String,
+        #[arg(long, default_value_t = 50)]
+        tail: usize,
     },
 }
 
@@ -357,6 +399,61 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Deploy { model, local } => {
+            let lab = open_lab(&cli.home)?;
+            let r: ModelRef = model.parse()?;
+            let progress = print::StageProgress::new(json);
+            let sink = |e: Event| progress.on(e);
+            let result = lab.deploy(&r, local, &sink);
+            progress.finish();
+            print::deployed(&result?, json)
+        }
+        Command::Deployments { command } => {
+            let lab = open_lab(&cli.home)?;
+            match command.unwrap_or(DeploymentsCommand::List { all: false }) {
+                DeploymentsCommand::List { all } => {
+                    print::deployments(&lab.deployments(all)?, json)
+                }
+                DeploymentsCommand::Stop { deployment } => {
+                    let d = lab.stop_deployment(&deployment)?;
+                    print::deployments(std::slice::from_ref(&d), json)
+                }
+                DeploymentsCommand::Logs { deployment, tail } => {
+                    print!("{}", lab.deployment_logs(&deployment, tail)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        Command::Predict {
+            deployment,
+            row,
+            csv,
+        } => {
+            let lab = open_lab(&cli.home)?;
+            let (body, is_csv) = match (row, csv) {
+                (_, Some(path)) => (
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                    true,
+                ),
+                (Some(row), None) => (predict_body(&row)?, false),
+                (None, None) => bail!("give --row JSON or --csv FILE"),
+            };
+            let v = lab.predict(&deployment, &body, is_csv)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for p in v["predictions"].as_array().into_iter().flatten() {
+                    println!(
+                        "{}",
+                        p.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| p.to_string())
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Pipeline {
             command: PipelineCommand::Run,
         } => {
@@ -372,6 +469,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print::params(kind, lab_pipeline::param_specs(kind), json)
         }
     }
+}
+
+/// `--row` as an MLflow body: an object is one record, a list one row in
+/// feature order, an object with an MLflow key is sent as it is.
+fn predict_body(row: &str) -> Result<String> {
+    let v: serde_json::Value = serde_json::from_str(row)
+        .context("--row must be JSON: {\"feature\": value, ...} or [v1, v2, ...]")?;
+    let keys = [
+        "dataframe_split",
+        "dataframe_records",
+        "instances",
+        "inputs",
+    ];
+    Ok(match &v {
+        serde_json::Value::Object(o) if keys.iter().any(|k| o.contains_key(*k)) => v.to_string(),
+        serde_json::Value::Object(_) => serde_json::json!({ "dataframe_records": [v] }).to_string(),
+        serde_json::Value::Array(_) => serde_json::json!({ "instances": [v] }).to_string(),
+        _ => bail!("--row must be a JSON object or list"),
+    })
 }
 
 fn parse_status(s: &str) -> Result<RunStatus> {

@@ -8,8 +8,9 @@ use anyhow::Result;
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 use lab_pipeline::{
-    Catalog, Event, Experiment, HeadlessSummary, ModelKind, ModelVersion, ParamSpec, Profile,
-    RegisteredModel, Run, RunComparison, TrainResult, ValidationReport,
+    Catalog, DeployResult, DeploymentRecord, Event, Experiment, HeadlessSummary, ModelKind,
+    ModelVersion, ParamSpec, Profile, RegisteredModel, Run, RunComparison, TrainResult,
+    ValidationReport,
 };
 use serde::Serialize;
 
@@ -604,5 +605,89 @@ pub fn pipeline(s: &HeadlessSummary, json: bool) -> Result<ExitCode> {
     ]);
     println!("{table}\nlab home: {}", s.lab_home);
     println!("package, deploy, monitor and retrain join this pipeline in later releases.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mb(bytes: Option<i64>) -> String {
+    bytes
+        .map(|b| format!("{:.1} MB", b as f64 / 1e6))
+        .unwrap_or_default()
+}
+
+pub fn deployed(r: &DeployResult, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(r);
+    }
+    let d = &r.deployment;
+    if let Some(reason) = &r.fallback_reason {
+        eprintln!("note: {reason}\nnote: running as a local process instead.");
+    }
+    println!("endpoint:  {}", d.endpoint);
+    println!(
+        "model:     {} v{} (run {})",
+        d.model_name,
+        d.model_version,
+        &d.run_id[..12.min(d.run_id.len())]
+    );
+    println!("runtime:   {}", d.runtime);
+    if d.runtime == "docker" {
+        println!(
+            "container: {} ({})",
+            &d.deployment_id[..12.min(d.deployment_id.len())],
+            d.name
+        );
+        println!(
+            "image:     {} {} ({})",
+            d.image_tag.clone().unwrap_or_default(),
+            d.image_id.clone().unwrap_or_default(),
+            mb(d.image_size_bytes)
+        );
+    } else {
+        println!("process:   {} ({})", d.deployment_id, d.name);
+    }
+    println!("ready in:  {} ms", d.start_to_ready_ms);
+    if let Some(f) = &r.dockerfile {
+        println!("Dockerfile: {f}");
+    }
+    println!(
+        "try it:    curl -s {}/v2/models/{}  |  mlops-lab predict {} --row '{{...}}'",
+        d.endpoint,
+        d.model_name,
+        &d.deployment_id[..12.min(d.deployment_id.len())]
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn deployments(list: &[DeploymentRecord], json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(list);
+    }
+    if list.is_empty() {
+        println!("no running deployments: mlops-lab deploy MODEL[@alias]");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = table(&[
+        "id",
+        "name",
+        "model",
+        "runtime",
+        "status",
+        "endpoint",
+        "image size",
+        "started",
+    ]);
+    for d in list {
+        t.add_row(vec![
+            d.deployment_id[..12.min(d.deployment_id.len())].to_string(),
+            d.name.clone(),
+            format!("{} v{}", d.model_name, d.model_version),
+            d.runtime.clone(),
+            d.status.clone(),
+            d.endpoint.clone(),
+            mb(d.image_size_bytes),
+            time(d.created_at),
+        ]);
+    }
+    println!("{t}");
     Ok(ExitCode::SUCCESS)
 }

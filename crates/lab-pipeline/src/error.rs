@@ -12,6 +12,8 @@ pub enum PipelineError {
     Store(#[from] lab_store::StoreError),
     #[error(transparent)]
     Model(#[from] lab_model::ArtifactError),
+    #[error(transparent)]
+    Deploy(lab_deploy::DeployError),
     #[error("{0}")]
     Invalid(String),
     #[error("{0} not found")]
@@ -54,6 +56,15 @@ impl PipelineError {
                 S::Sqlite(_) => "store.sqlite",
             },
             PipelineError::Model(_) => "model.artifact",
+            PipelineError::Deploy(e) => match e {
+                lab_deploy::DeployError::DockerUnavailable(_) => "deploy.docker_unavailable",
+                lab_deploy::DeployError::NotReady { .. } => "deploy.not_ready",
+                lab_deploy::DeployError::NotOurs(_) => "deploy.not_ours",
+                lab_deploy::DeployError::NotFound(_) => "deploy.not_found",
+                lab_deploy::DeployError::Binary(_) => "deploy.binary",
+                lab_deploy::DeployError::Build(_) => "deploy.build",
+                _ => "deploy.error",
+            },
             PipelineError::Invalid(_) => "invalid",
             PipelineError::NotFound(_) => "not_found",
         }

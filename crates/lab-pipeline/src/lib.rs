@@ -5,11 +5,13 @@
 //! work reports typed [`Event`]s to a caller-supplied sink, which a CLI turns
 //! into progress bars and the desktop app into channel messages.
 
+mod deploy;
 mod error;
 mod events;
 mod failpoint;
 mod lab;
 
+pub use deploy::DeployResult;
 pub use error::PipelineError;
 pub use events::{Event, Stage};
 pub use lab::{
@@ -23,6 +25,6 @@ pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 pub use lab_data::{Catalog, DatasetSpec, Profile, ValidationReport};
 pub use lab_model::{MissingPolicy, ModelKind, Task};
 pub use lab_store::{
-    Experiment, LabHome, ModelVersion, RegisteredModel, Run, RunFilter, RunStatus,
+    DeploymentRecord, Experiment, LabHome, ModelVersion, RegisteredModel, Run, RunFilter, RunStatus,
 };
 pub use lab_train::{Comparison, GateResult, ParamSpec, param_specs};

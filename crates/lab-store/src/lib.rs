@@ -15,8 +15,8 @@ mod store;
 
 pub use home::LabHome;
 pub use store::{
-    Experiment, LessonProgress, Metric, ModelVersion, RegisteredModel, Run, RunFilter, RunStatus,
-    Store,
+    DeploymentRecord, Experiment, LessonProgress, Metric, ModelVersion, RegisteredModel, Run,
+    RunFilter, RunStatus, Store,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -105,6 +105,27 @@ CREATE TABLE lesson_progress (
     detail     TEXT NOT NULL DEFAULT '{}'
 );
 "#,
+    // 2: deployments of registered model versions (containers or local processes).
+    r#"
+CREATE TABLE deployments (
+    deployment_id     TEXT PRIMARY KEY,
+    runtime           TEXT NOT NULL CHECK (runtime IN ('docker','local')),
+    name              TEXT NOT NULL,
+    model_name        TEXT NOT NULL,
+    model_version     INTEGER NOT NULL,
+    run_id            TEXT NOT NULL,
+    endpoint          TEXT NOT NULL,
+    host_port         INTEGER NOT NULL,
+    image_id          TEXT,
+    image_tag         TEXT,
+    image_size_bytes  INTEGER,
+    pid               INTEGER,
+    start_to_ready_ms INTEGER NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('running','stopped')),
+    created_at        INTEGER NOT NULL,
+    stopped_at        INTEGER
+);
+"#,
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -114,6 +114,29 @@ pub struct LessonProgress {
     pub detail: serde_json::Value,
 }
 
+/// A model server started by the lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentRecord {
+    pub deployment_id: String,
+    /// `docker` or `local`.
+    pub runtime: String,
+    pub name: String,
+    pub model_name: String,
+    pub model_version: i64,
+    pub run_id: String,
+    pub endpoint: String,
+    pub host_port: i64,
+    pub image_id: Option<String>,
+    pub image_tag: Option<String>,
+    pub image_size_bytes: Option<i64>,
+    pub pid: Option<i64>,
+    pub start_to_ready_ms: i64,
+    /// `running` or `stopped`.
+    pub status: String,
+    pub created_at: i64,
+    pub stopped_at: Option<i64>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
     pub experiment: Option<String>,
@@ -743,6 +766,90 @@ impl Store {
             v.aliases = self.aliases_of(&v.name, v.version)?;
         }
         Ok(versions)
+    }
+
+    // ---------------------------------------------------------------- deployments
+
+    pub fn insert_deployment(&self, d: &DeploymentRecord) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO deployments (deployment_id, runtime, name, model_name, model_version, run_id,
+                endpoint, host_port, image_id, image_tag, image_size_bytes, pid, start_to_ready_ms,
+                status, created_at, stopped_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                d.deployment_id, d.runtime, d.name, d.model_name, d.model_version, d.run_id,
+                d.endpoint, d.host_port, d.image_id, d.image_tag, d.image_size_bytes, d.pid,
+                d.start_to_ready_ms, d.status, d.created_at, d.stopped_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Deployments, newest first.
+    pub fn list_deployments(&self, running_only: bool) -> Result<Vec<DeploymentRecord>> {
+        let sql = format!(
+            "SELECT deployment_id, runtime, name, model_name, model_version, run_id, endpoint, host_port,
+                    image_id, image_tag, image_size_bytes, pid, start_to_ready_ms, status, created_at, stopped_at
+             FROM deployments {} ORDER BY created_at DESC, rowid DESC",
+            if running_only { "WHERE status = 'running'" } else { "" }
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        Ok(stmt
+            .query_map([], |r| {
+                Ok(DeploymentRecord {
+                    deployment_id: r.get(0)?,
+                    runtime: r.get(1)?,
+                    name: r.get(2)?,
+                    model_name: r.get(3)?,
+                    model_version: r.get(4)?,
+                    run_id: r.get(5)?,
+                    endpoint: r.get(6)?,
+                    host_port: r.get(7)?,
+                    image_id: r.get(8)?,
+                    image_tag: r.get(9)?,
+                    image_size_bytes: r.get(10)?,
+                    pid: r.get(11)?,
+                    start_to_ready_ms: r.get(12)?,
+                    status: r.get(13)?,
+                    created_at: r.get(14)?,
+                    stopped_at: r.get(15)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A deployment by id, unique id prefix (4+ characters) or name.
+    pub fn find_deployment(&self, key: &str) -> Result<DeploymentRecord> {
+        let key = key.trim();
+        let all = self.list_deployments(false)?;
+        let exact: Vec<&DeploymentRecord> = all
+            .iter()
+            .filter(|d| d.deployment_id == key || d.name == key)
+            .collect();
+        let found: Vec<&DeploymentRecord> = if exact.is_empty() && key.len() >= 4 {
+            all.iter()
+                .filter(|d| d.deployment_id.starts_with(key))
+                .collect()
+        } else {
+            exact
+        };
+        match found.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(StoreError::NotFound(format!(
+                "deployment `{key}` (see `mlops-lab deployments list`)"
+            ))),
+            _ => Err(StoreError::Invalid(format!(
+                "`{key}` matches several deployments: give more of the id"
+            ))),
+        }
+    }
+
+    pub fn mark_deployment_stopped(&self, id: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deployments SET status = 'stopped', stopped_at = ?2 WHERE deployment_id = ?1 AND status = 'running'",
+            params![id, now_ms()],
+        )?;
+        Ok(())
     }
 
     // ------------------------------------------------------------ lesson progress

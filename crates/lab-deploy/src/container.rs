@@ -1,0 +1,244 @@
+//! Hardened containers on loopback, and managing only our own.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::image::ImageInfo;
+use crate::{
+    CONTAINER_PORT, DeployError, DeploySpec, Deployment, MANAGED_LABEL, Progress, Result, Runtime,
+    free_port, wait_ready,
+};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A container of ours, as Docker reports it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerState {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub state: String,
+    pub status: String,
+    pub labels: HashMap<String, String>,
+}
+
+pub(crate) async fn run(
+    docker: &Docker,
+    spec: &DeploySpec,
+    image: &ImageInfo,
+    progress: Progress<'_>,
+) -> Result<Deployment> {
+    let port = free_port()?;
+    let name = format!(
+        "mlops-lab-{}-v{}-{}",
+        image
+            .tag
+            .trim_start_matches("mlops-lab/")
+            .split(':')
+            .next()
+            .unwrap_or("model"),
+        spec.model_version,
+        port
+    );
+    let labels: HashMap<String, String> = [
+        (MANAGED_LABEL.to_string(), "true".to_string()),
+        (
+            "dev.mlops-lab.model.name".to_string(),
+            spec.model_name.clone(),
+        ),
+        (
+            "dev.mlops-lab.model.version".to_string(),
+            spec.model_version.to_string(),
+        ),
+        ("dev.mlops-lab.run-id".to_string(), spec.run_id.clone()),
+        ("dev.mlops-lab.host-port".to_string(), port.to_string()),
+    ]
+    .into();
+    let container_port = format!("{CONTAINER_PORT}/tcp");
+    let host_config = HostConfig {
+        port_bindings: Some(
+            [(
+                container_port.clone(),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(port.to_string()),
+                }]),
+            )]
+            .into(),
+        ),
+        readonly_rootfs: Some(true),
+        cap_drop: Some(vec!["ALL".into()]),
+        security_opt: Some(vec!["no-new-privileges".into()]),
+        memory: Some(256 * 1024 * 1024),
+        nano_cpus: Some(1_000_000_000),
+        pids_limit: Some(64),
+        ..Default::default()
+    };
+    let body = ContainerCreateBody {
+        image: Some(image.tag.clone()),
+        labels: Some(labels),
+        exposed_ports: Some(vec![container_port]),
+        host_config: Some(host_config),
+        ..Default::default()
+    };
+    progress(&format!(
+        "docker run {name}: 127.0.0.1:{port} → {CONTAINER_PORT}, read-only, no capabilities, 256 MiB, 1 CPU, 64 PIDs"
+    ));
+    let created = docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+            body,
+        )
+        .await
+        .map_err(|e| DeployError::Docker(format!("cannot create the container: {e}")))?;
+    let started = Instant::now();
+    if let Err(e) = docker.start_container(&created.id, None).await {
+        let _ = remove(docker, &created.id).await;
+        let msg = e.to_string();
+        return Err(DeployError::Docker(
+            if msg.contains("address already in use") {
+                format!("port {port} was taken before the container started; deploy again ({msg})")
+            } else {
+                format!("cannot start the container: {msg}")
+            },
+        ));
+    }
+    if !wait_ready(port, READY_TIMEOUT).await {
+        let logs = logs(docker, &created.id, 40).await.unwrap_or_default();
+        let _ = remove(docker, &created.id).await;
+        return Err(DeployError::NotReady {
+            seconds: READY_TIMEOUT.as_secs(),
+            logs,
+        });
+    }
+    let ready_ms = started.elapsed().as_millis() as u64;
+    progress(&format!(
+        "ready in {ready_ms} ms at http://127.0.0.1:{port}"
+    ));
+    Ok(Deployment {
+        runtime: Runtime::Docker,
+        id: created.id,
+        name,
+        endpoint: format!("http://127.0.0.1:{port}"),
+        host_port: port,
+        model_name: spec.model_name.clone(),
+        model_version: spec.model_version,
+        run_id: spec.run_id.clone(),
+        image_id: Some(image.id.clone()),
+        image_tag: Some(image.tag.clone()),
+        image_size_bytes: Some(image.size_bytes),
+        pid: None,
+        start_to_ready_ms: ready_ms,
+    })
+}
+
+async fn require_ours(docker: &Docker, id: &str) -> Result<()> {
+    let c = docker.inspect_container(id, None).await.map_err(|e| {
+        if e.to_string().contains("404") || e.to_string().contains("No such container") {
+            DeployError::NotFound(id.to_string())
+        } else {
+            DeployError::Docker(e.to_string())
+        }
+    })?;
+    let ours = c
+        .config
+        .and_then(|c| c.labels)
+        .is_some_and(|l| l.get(MANAGED_LABEL).is_some_and(|v| v == "true"));
+    if ours {
+        Ok(())
+    } else {
+        Err(DeployError::NotOurs(id.to_string()))
+    }
+}
+
+async fn remove(docker: &Docker, id: &str) -> Result<()> {
+    docker
+        .remove_container(
+            id,
+            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
+        )
+        .await
+        .map_err(|e| DeployError::Docker(e.to_string()))
+}
+
+pub(crate) async fn running(docker: &Docker, id: &str) -> bool {
+    docker
+        .inspect_container(id, None)
+        .await
+        .ok()
+        .and_then(|c| c.state)
+        .and_then(|s| s.running)
+        .unwrap_or(false)
+}
+
+/// Stop (SIGTERM, then the grace period: requests in flight finish) and
+/// remove a container of ours.
+pub(crate) async fn stop(docker: &Docker, id: &str) -> Result<()> {
+    require_ours(docker, id).await?;
+    docker
+        .stop_container(
+            id,
+            Some(StopContainerOptionsBuilder::default().t(10).build()),
+        )
+        .await
+        .map_err(|e| DeployError::Docker(e.to_string()))?;
+    remove(docker, id).await
+}
+
+pub(crate) async fn logs(docker: &Docker, id: &str, tail: usize) -> Result<String> {
+    require_ours(docker, id).await?;
+    let opts = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail(&tail.to_string())
+        .build();
+    let mut s = docker.logs(id, Some(opts));
+    let mut out = String::new();
+    while let Some(chunk) = s.next().await {
+        let chunk = chunk.map_err(|e| DeployError::Docker(e.to_string()))?;
+        out.push_str(&chunk.to_string());
+    }
+    Ok(out)
+}
+
+pub(crate) async fn list(docker: &Docker) -> Result<Vec<ContainerState>> {
+    let filters: HashMap<String, Vec<String>> =
+        [("label".to_string(), vec![format!("{MANAGED_LABEL}=true")])].into();
+    let list = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| DeployError::Docker(e.to_string()))?;
+    Ok(list
+        .into_iter()
+        .map(|c| ContainerState {
+            id: c.id.unwrap_or_default(),
+            name: c
+                .names
+                .and_then(|n| n.first().cloned())
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
+            image: c.image.unwrap_or_default(),
+            state: c
+                .state
+                .map(|s| format!("{s:?}").to_lowercase())
+                .unwrap_or_default(),
+            status: c.status.unwrap_or_default(),
+            labels: c.labels.unwrap_or_default(),
+        })
+        .collect())
+}

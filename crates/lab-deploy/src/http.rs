@@ -1,0 +1,90 @@
+//! A minimal HTTP/1.1 client for our own servers on loopback: readiness
+//! probes and `mlops-lab predict`. One request per connection.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::{DeployError, Result};
+
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+fn host_port(endpoint: &str) -> Result<String> {
+    endpoint
+        .strip_prefix("http://")
+        .map(|r| r.trim_end_matches('/').to_string())
+        .ok_or_else(|| DeployError::Http(format!("`{endpoint}` is not an http:// endpoint")))
+}
+
+pub(crate) async fn request_async(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<HttpResponse> {
+    let addr = host_port(endpoint)?;
+    let io = async {
+        let mut s = tokio::net::TcpStream::connect(&addr).await?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(ct) = content_type {
+            head.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).await?;
+        s.write_all(body).await?;
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).await?;
+        Ok::<_, std::io::Error>(raw)
+    };
+    let raw = tokio::time::timeout(Duration::from_secs(30), io)
+        .await
+        .map_err(|_| DeployError::Http(format!("{endpoint}{path}: no answer within 30 s")))?
+        .map_err(|e| DeployError::Http(format!("{endpoint}{path}: {e}")))?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| DeployError::Http(format!("{endpoint}{path}: not an HTTP response")))?;
+    Ok(HttpResponse {
+        status,
+        body: body.to_string(),
+    })
+}
+
+pub(crate) async fn get_async(endpoint: &str, path: &str) -> Result<HttpResponse> {
+    request_async(endpoint, "GET", path, None, b"").await
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime")
+        .block_on(f)
+}
+
+/// `GET endpoint+path`.
+pub fn get(endpoint: &str, path: &str) -> Result<HttpResponse> {
+    block_on(get_async(endpoint, path))
+}
+
+/// `POST endpoint+path` with a body of `content_type`.
+pub fn post(endpoint: &str, path: &str, content_type: &str, body: &[u8]) -> Result<HttpResponse> {
+    block_on(request_async(
+        endpoint,
+        "POST",
+        path,
+        Some(content_type),
+        body,
+    ))
+}

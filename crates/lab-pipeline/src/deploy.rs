@@ -1,0 +1,202 @@
+//! Package → Deploy: a registered model version into a running server.
+
+use lab_deploy::{DeploySpec, Deployer, Runtime};
+use lab_store::{DeploymentRecord, now_ms};
+use serde::{Deserialize, Serialize};
+
+use crate::events::{Event, Stage, stage};
+use crate::lab::{Lab, ModelRef};
+use crate::{PipelineError, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeployResult {
+    #[serde(flatten)]
+    pub deployment: DeploymentRecord,
+    /// Why a Docker deploy became a local process, if it did.
+    pub fallback_reason: Option<String>,
+    /// The generated Dockerfile, next to the model artifact.
+    pub dockerfile: Option<String>,
+}
+
+impl From<lab_deploy::DeployError> for PipelineError {
+    fn from(e: lab_deploy::DeployError) -> Self {
+        PipelineError::Deploy(e)
+    }
+}
+
+fn runtime_of(d: &DeploymentRecord) -> Runtime {
+    if d.runtime == "local" {
+        Runtime::Local
+    } else {
+        Runtime::Docker
+    }
+}
+
+impl Lab {
+    fn local_dir(&self, name: &str) -> std::path::PathBuf {
+        self.home().root().join("deployments").join(name)
+    }
+
+    /// Build the image and run the model (or, with `local` or without
+    /// Docker, run the server as a local process).
+    pub fn deploy(
+        &self,
+        model: &ModelRef,
+        local: bool,
+        sink: &dyn Fn(Event),
+    ) -> Result<DeployResult> {
+        let mv = self.resolve_model(model)?;
+        let artifact = self.home().confine(&mv.source)?;
+        // Refuse an artifact this build cannot serve before building anything.
+        self.load_artifact(&mv)?;
+        let deployer = Deployer::new()?;
+        let mut fallback_reason = None;
+        let local = if local {
+            true
+        } else if let Err(e) = deployer.docker_available() {
+            let msg = format!("{e} Falling back to a local process so the lesson can go on.");
+            sink(Event::StageProgress {
+                stage: Stage::Deploy,
+                fraction: None,
+                message: msg.clone(),
+            });
+            tracing::warn!("{msg}");
+            fallback_reason = Some(e.to_string());
+            true
+        } else {
+            false
+        };
+        let dockerfile = artifact.with_file_name("Dockerfile");
+        let spec = DeploySpec {
+            model_name: mv.name.clone(),
+            model_version: mv.version,
+            run_id: mv.run_id.clone(),
+            artifact,
+            dockerfile_out: (!local).then(|| dockerfile.clone()),
+            local_dir: self.local_dir(&format!("{}-v{}-{}", mv.name, mv.version, now_ms())),
+        };
+        let what = if local {
+            "local process"
+        } else {
+            "Docker container"
+        };
+        let d = stage(
+            sink,
+            Stage::Deploy,
+            format!("deploying {} v{} as a {what}", mv.name, mv.version),
+            || {
+                let progress = |line: &str| {
+                    sink(Event::StageProgress {
+                        stage: Stage::Deploy,
+                        fraction: None,
+                        message: line.to_string(),
+                    })
+                };
+                let d = deployer.deploy(&spec, local, &progress)?;
+                let msg = format!("{} ready in {} ms", d.endpoint, d.start_to_ready_ms);
+                Ok::<_, PipelineError>((d, msg))
+            },
+        )?;
+        let record = DeploymentRecord {
+            deployment_id: d.id.clone(),
+            runtime: d.runtime.as_str().to_string(),
+            name: d.name.clone(),
+            model_name: d.model_name.clone(),
+            model_version: d.model_version,
+            run_id: d.run_id.clone(),
+            endpoint: d.endpoint.clone(),
+            host_port: d.host_port as i64,
+            image_id: d.image_id.clone(),
+            image_tag: d.image_tag.clone(),
+            image_size_bytes: d.image_size_bytes,
+            pid: d.pid.map(|p| p as i64),
+            start_to_ready_ms: d.start_to_ready_ms as i64,
+            status: "running".into(),
+            created_at: now_ms(),
+            stopped_at: None,
+        };
+        self.store.insert_deployment(&record)?;
+        Ok(DeployResult {
+            deployment: record,
+            fallback_reason,
+            dockerfile: (!local).then(|| dockerfile.display().to_string()),
+        })
+    }
+
+    /// Deployments, with those found gone marked stopped.
+    pub fn deployments(&self, all: bool) -> Result<Vec<DeploymentRecord>> {
+        let deployer = Deployer::new()?;
+        for d in self.store.list_deployments(true)? {
+            let pid = d.pid.map(|p| p as u32);
+            if !deployer.is_running(runtime_of(&d), &d.deployment_id, pid) {
+                self.store.mark_deployment_stopped(&d.deployment_id)?;
+            }
+        }
+        Ok(self.store.list_deployments(!all)?)
+    }
+
+    pub fn stop_deployment(&self, key: &str) -> Result<DeploymentRecord> {
+        let d = self.store.find_deployment(key)?;
+        let deployer = Deployer::new()?;
+        let pid = d.pid.map(|p| p as u32);
+        if d.status == "running" {
+            match deployer.stop(runtime_of(&d), &d.deployment_id, pid) {
+                Ok(()) | Err(lab_deploy::DeployError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.store.mark_deployment_stopped(&d.deployment_id)?;
+        Ok(self.store.find_deployment(&d.deployment_id)?)
+    }
+
+    pub fn deployment_logs(&self, key: &str, tail: usize) -> Result<String> {
+        let d = self.store.find_deployment(key)?;
+        let deployer = Deployer::new()?;
+        let dir = self.home().root().join("deployments");
+        // A local deployment's folder starts with its model and version.
+        let local_dir = std::fs::read_dir(&dir)
+            .ok()
+            .and_then(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name().is_some_and(|n| {
+                            n.to_string_lossy()
+                                .starts_with(&format!("{}-v{}-", d.model_name, d.model_version))
+                        })
+                    })
+                    .find(|p| {
+                        std::fs::read_to_string(p.join("server.log"))
+                            .is_ok_and(|t| t.contains(&format!(":{}", d.host_port)))
+                    })
+            })
+            .unwrap_or(dir);
+        Ok(deployer.logs(runtime_of(&d), &d.deployment_id, &local_dir, tail)?)
+    }
+
+    /// Send rows to a deployment's MLflow `/invocations` endpoint. `body` is
+    /// JSON in one of MLflow's shapes, or CSV with a header row.
+    pub fn predict(&self, key: &str, body: &str, csv: bool) -> Result<serde_json::Value> {
+        let d = self.store.find_deployment(key)?;
+        if d.status != "running" {
+            return Err(PipelineError::Invalid(format!(
+                "deployment {} is stopped: deploy the model again",
+                d.name
+            )));
+        }
+        let ct = if csv { "text/csv" } else { "application/json" };
+        let r = lab_deploy::post(&d.endpoint, "/invocations", ct, body.as_bytes())?;
+        let v: serde_json::Value = serde_json::from_str(&r.body).map_err(|_| {
+            PipelineError::Invalid(format!("{} answered {}: {}", d.endpoint, r.status, r.body))
+        })?;
+        if r.status != 200 {
+            return Err(PipelineError::Invalid(format!(
+                "the model server refused the request ({}): {}",
+                r.status,
+                v["message"].as_str().unwrap_or(&r.body)
+            )));
+        }
+        Ok(v)
+    }
+}
