@@ -4,6 +4,8 @@ use std::time::{Duration, Instant};
 
 use lab_e2e::Lab;
 
+mod docker;
+
 #[test]
 fn train_json_reports_run_id_and_accuracy() {
     let lab = Lab::new();

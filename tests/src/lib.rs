@@ -88,3 +88,24 @@ impl Lab {
             .expect("open lab.db")
     }
 }
+
+/// The Python venv with the reference clients (`cargo xtask test` sets
+/// `MLOPS_LAB_VENV`).
+pub fn venv() -> PathBuf {
+    let dir = std::env::var_os("MLOPS_LAB_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/mlops-lab/venv")
+        });
+    assert!(
+        dir.join("bin/python").is_file(),
+        "the reference clients' venv {} is missing: run `cargo xtask test`, which installs it",
+        dir.display()
+    );
+    dir
+}
+
+/// The repository root (for `tests/clients/*.py`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}

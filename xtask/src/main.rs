@@ -7,6 +7,7 @@
 //!
 //! Every step says what it does before doing it, and is idempotent.
 
+mod docker;
 mod python;
 mod sh;
 
@@ -99,6 +100,12 @@ fn test(extra: &[String]) -> Result<()> {
                 .with_context(|| format!("cargo {tool} is missing and rustup could not add it"))?;
         }
     }
+    step("a Docker daemon for the deploy tests (real containers)");
+    docker::ensure_daemon()?;
+    step("the reference clients in a Python venv (tritonclient, prometheus_client, hadolint)");
+    let venv = python::ensure_venv(python::TESTS)?;
+    // The tests find the clients through MLOPS_LAB_VENV.
+    let venv_dir = venv.dir.display().to_string();
     step("cargo fmt --check: formatting");
     cargo(&["fmt", "--all", "--", "--check"]).context("run `cargo fmt --all` to fix formatting")?;
     step("cargo clippy: lints, warnings are errors");
@@ -119,7 +126,7 @@ fn test(extra: &[String]) -> Result<()> {
         args.push("--");
         args.extend(extra.iter().map(String::as_str));
     }
-    cargo(&args)?;
+    sh::run(sh::cargo_cmd(&args).env("MLOPS_LAB_VENV", &venv_dir))?;
     println!("\nall checks passed");
     Ok(())
 }
@@ -128,7 +135,7 @@ fn bench_train(repeat: usize) -> Result<()> {
     if repeat == 0 {
         bail!("--repeat must be at least 1");
     }
-    let venv = python::ensure_venv()?;
+    let venv = python::ensure_venv(python::BENCH)?;
     let n = repeat.to_string();
     step(&format!(
         "build (release) and time MLOps Lab (crates/lab-train/examples/bench_train.rs): split + scale + fit + metrics, {repeat} runs"

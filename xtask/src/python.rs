@@ -12,7 +12,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::sh::{run, step};
 
-pub const REQUIREMENTS: &str = "bench/requirements.txt";
+/// Requirement files: the tests' reference clients, and the benchmarks'
+/// baselines.
+pub const TESTS: &str = "tests/requirements.txt";
+pub const BENCH: &str = "bench/requirements.txt";
 
 pub struct Venv {
     pub dir: PathBuf,
@@ -26,7 +29,7 @@ impl Venv {
     }
 }
 
-fn cache_dir() -> Result<PathBuf> {
+pub fn cache_dir() -> Result<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
         return Ok(PathBuf::from(x).join("mlops-lab"));
     }
@@ -53,18 +56,23 @@ fn fingerprint(text: &str) -> String {
     format!("{:016x}", h.finish())
 }
 
-pub fn ensure_venv() -> Result<Venv> {
+/// The venv with `requirements` installed (reinstalled only when that file
+/// changes).
+pub fn ensure_venv(requirements: &str) -> Result<Venv> {
     let dir = cache_dir()?.join("venv");
     let reqs =
-        std::fs::read_to_string(REQUIREMENTS).with_context(|| format!("read {REQUIREMENTS}"))?;
+        std::fs::read_to_string(requirements).with_context(|| format!("read {requirements}"))?;
     let want = fingerprint(&reqs);
-    let stamp = dir.join(".mlops-lab-requirements");
+    let stamp = dir.join(format!(
+        ".mlops-lab-{}",
+        requirements.replace(['/', '.'], "-")
+    ));
     let venv = Venv { dir: dir.clone() };
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == want)
         && dir.join("bin/python").is_file()
     {
         step(&format!(
-            "Python venv {} is up to date with {REQUIREMENTS}",
+            "Python venv {} is up to date with {requirements}",
             dir.display()
         ));
         return Ok(venv);
@@ -85,7 +93,7 @@ pub fn ensure_venv() -> Result<Venv> {
             run(Command::new(&python).args(["-m", "venv"]).arg(&dir))?;
         }
     }
-    step(&format!("pip install -r {REQUIREMENTS} into the venv"));
+    step(&format!("pip install -r {requirements} into the venv"));
     run(&mut venv.python(&[
         "-m",
         "pip",
@@ -93,7 +101,7 @@ pub fn ensure_venv() -> Result<Venv> {
         "--quiet",
         "--disable-pip-version-check",
         "-r",
-        REQUIREMENTS,
+        requirements,
     ]))
     .context("pip could not install the reference packages (is PyPI reachable?)")?;
     std::fs::write(&stamp, want).context("write the venv stamp")?;
