@@ -295,3 +295,60 @@ fn pipeline_run_is_re_runnable_and_keeps_the_better_champion() {
     assert_eq!(cmp["challenger_wins"], false);
     assert_eq!(second["alias"], "challenger");
 }
+
+#[test]
+fn local_deploy_predict_logs_and_stop() {
+    let lab = Lab::new();
+    let v = lab.json(&[
+        "train",
+        "--dataset",
+        "penguins",
+        "--model",
+        "logistic-regression",
+    ]);
+    lab.json(&[
+        "models",
+        "register",
+        v["run_id"].as_str().unwrap(),
+        "--name",
+        "penguins",
+    ]);
+    let d = lab.json(&["deploy", "penguins:1", "--local"]);
+    assert_eq!(d["runtime"], "local", "{d}");
+    let id = d["deployment_id"].as_str().unwrap().to_string();
+    let row = r#"{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750}"#;
+    let out = lab.run(&["predict", &id, "--row", row]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Adelie");
+    let csv = lab.home().join("rows.csv");
+    std::fs::write(
+        &csv,
+        "bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n39.1,18.7,181,3750\n46.5,13.5,210,4550\n",
+    )
+    .unwrap();
+    let p = lab.json(&["predict", &id, "--csv", csv.to_str().unwrap()]);
+    assert_eq!(p["predictions"], serde_json::json!(["Adelie", "Gentoo"]));
+    // A bad row is refused by the server with its reason.
+    let bad = lab
+        .cmd(&["predict", &id, "--row", r#"{"bill_length_mm": 1}"#])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("missing feature(s): bill_depth_mm"));
+    // The prediction log holds the three predictions.
+    let logs = lab.run(&["deployments", "logs", &id]);
+    let n = String::from_utf8_lossy(&logs.stdout)
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"prediction\""))
+        .count();
+    assert_eq!(n, 3);
+    let listed = lab.json(&["deployments", "list"]);
+    assert_eq!(listed[0]["deployment_id"], id.as_str());
+    let stopped = lab.json(&["deployments", "stop", &id]);
+    assert_eq!(stopped[0]["status"], "stopped");
+    assert_eq!(
+        lab.json(&["deployments", "list"]).as_array().unwrap().len(),
+        0
+    );
+    let gone = lab.cmd(&["predict", &id, "--row", row]).output().unwrap();
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("is stopped"));
+}

@@ -7,6 +7,7 @@
 //!
 //! Every step says what it does before doing it, and is idempotent.
 
+mod bench_serve;
 mod docker;
 mod python;
 mod sh;
@@ -46,6 +47,15 @@ enum Command {
 
 #[derive(Subcommand, Clone, Copy)]
 enum Bench {
+    /// Model server vs FastAPI + uvicorn + scikit-learn, with wrk.
+    Serve {
+        /// Seconds of load per server.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
     /// Train + evaluate logistic regression on red wine vs scikit-learn.
     Train {
         /// Timed repetitions per side.
@@ -62,6 +72,10 @@ fn main() -> Result<()> {
         Command::Test { cargo_args } => test(&cargo_args),
         Command::Bench { which } => match which {
             Bench::Train { repeat } => bench_train(repeat),
+            Bench::Serve {
+                seconds,
+                connections,
+            } => bench_serve::run(seconds, connections),
         },
     }
 }

@@ -33,10 +33,6 @@ fn runtime_of(d: &DeploymentRecord) -> Runtime {
 }
 
 impl Lab {
-    fn local_dir(&self, name: &str) -> std::path::PathBuf {
-        self.home().root().join("deployments").join(name)
-    }
-
     /// Build the image and run the model (or, with `local` or without
     /// Docker, run the server as a local process).
     pub fn deploy(
@@ -67,13 +63,14 @@ impl Lab {
             false
         };
         let dockerfile = artifact.with_file_name("Dockerfile");
+        let log_dir = format!("deployments/{}-v{}-{}", mv.name, mv.version, now_ms());
         let spec = DeploySpec {
             model_name: mv.name.clone(),
             model_version: mv.version,
             run_id: mv.run_id.clone(),
             artifact,
             dockerfile_out: (!local).then(|| dockerfile.clone()),
-            local_dir: self.local_dir(&format!("{}-v{}-{}", mv.name, mv.version, now_ms())),
+            local_dir: self.home().confine(&log_dir)?,
         };
         let what = if local {
             "local process"
@@ -110,6 +107,7 @@ impl Lab {
             image_tag: d.image_tag.clone(),
             image_size_bytes: d.image_size_bytes,
             pid: d.pid.map(|p| p as i64),
+            log_dir: local.then(|| log_dir.clone()),
             start_to_ready_ms: d.start_to_ready_ms as i64,
             status: "running".into(),
             created_at: now_ms(),
@@ -152,26 +150,10 @@ impl Lab {
     pub fn deployment_logs(&self, key: &str, tail: usize) -> Result<String> {
         let d = self.store.find_deployment(key)?;
         let deployer = Deployer::new()?;
-        let dir = self.home().root().join("deployments");
-        // A local deployment's folder starts with its model and version.
-        let local_dir = std::fs::read_dir(&dir)
-            .ok()
-            .and_then(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name().is_some_and(|n| {
-                            n.to_string_lossy()
-                                .starts_with(&format!("{}-v{}-", d.model_name, d.model_version))
-                        })
-                    })
-                    .find(|p| {
-                        std::fs::read_to_string(p.join("server.log"))
-                            .is_ok_and(|t| t.contains(&format!(":{}", d.host_port)))
-                    })
-            })
-            .unwrap_or(dir);
+        let local_dir = match &d.log_dir {
+            Some(rel) => self.home().confine(rel)?,
+            None => self.home().root().to_path_buf(),
+        };
         Ok(deployer.logs(runtime_of(&d), &d.deployment_id, &local_dir, tail)?)
     }
 

@@ -2,12 +2,13 @@
 //!
 //! ```text
 //! lab-serve serve --model model.json [--name NAME] [--version V] [--host H] [--port P]
-//!                 [--max-batch N] [--max-body-bytes N]
+//!                 [--max-batch N] [--max-body-bytes N] [--workers N]
 //! lab-serve healthcheck [--port P]
 //! ```
 //! Every flag can also come from the environment (`LAB_SERVE_MODEL`,
 //! `LAB_SERVE_NAME`, `LAB_SERVE_VERSION`, `LAB_SERVE_HOST`, `LAB_SERVE_PORT`,
-//! `LAB_SERVE_MAX_BATCH`, `LAB_SERVE_MAX_BODY_BYTES`). Prediction log lines go
+//! `LAB_SERVE_MAX_BATCH`, `LAB_SERVE_MAX_BODY_BYTES`, `LAB_SERVE_WORKERS`;
+//! workers default to the CPUs available). Prediction log lines go
 //! to stdout, server logs to stderr. SIGTERM or Ctrl-C stops accepting
 //! connections, lets requests in flight finish, flushes the log and exits 0.
 //!
@@ -25,7 +26,7 @@ use lab_serve::{AppState, PredLog, ServerConfig};
 
 const USAGE: &str = "usage:
   lab-serve serve --model FILE [--name NAME] [--version V] [--host HOST] [--port PORT]
-                  [--max-batch N] [--max-body-bytes N]
+                  [--max-batch N] [--max-body-bytes N] [--workers N]
   lab-serve healthcheck [--host HOST] [--port PORT]
 flags may also be set as LAB_SERVE_<FLAG> environment variables (e.g. LAB_SERVE_PORT)";
 
@@ -74,6 +75,7 @@ const FLAGS: &[&str] = &[
     "port",
     "max-batch",
     "max-body-bytes",
+    "workers",
 ];
 
 fn parse_flags(args: &[String]) -> Result<HashMap<String, String>, String> {
@@ -158,7 +160,13 @@ fn serve(flags: &HashMap<String, String>) -> Result<(), String> {
         return Err("--max-batch and --max-body-bytes must be at least 1".into());
     }
 
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers: usize = number(flags, "workers", &cpus.to_string())?;
+    if workers == 0 {
+        return Err("--workers must be at least 1".into());
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;

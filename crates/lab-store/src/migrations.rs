@@ -120,6 +120,8 @@ CREATE TABLE deployments (
     image_tag         TEXT,
     image_size_bytes  INTEGER,
     pid               INTEGER,
+    -- local processes: the folder of their log files
+    log_dir           TEXT,
     start_to_ready_ms INTEGER NOT NULL,
     status            TEXT NOT NULL CHECK (status IN ('running','stopped')),
     created_at        INTEGER NOT NULL,

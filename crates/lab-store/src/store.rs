@@ -130,6 +130,8 @@ pub struct DeploymentRecord {
     pub image_tag: Option<String>,
     pub image_size_bytes: Option<i64>,
     pub pid: Option<i64>,
+    /// Local processes: the folder of their logs, relative to the lab home.
+    pub log_dir: Option<String>,
     pub start_to_ready_ms: i64,
     /// `running` or `stopped`.
     pub status: String,
@@ -773,13 +775,13 @@ impl Store {
     pub fn insert_deployment(&self, d: &DeploymentRecord) -> Result<()> {
         self.conn.execute(
             "INSERT INTO deployments (deployment_id, runtime, name, model_name, model_version, run_id,
-                endpoint, host_port, image_id, image_tag, image_size_bytes, pid, start_to_ready_ms,
-                status, created_at, stopped_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                endpoint, host_port, image_id, image_tag, image_size_bytes, pid, log_dir,
+                start_to_ready_ms, status, created_at, stopped_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 d.deployment_id, d.runtime, d.name, d.model_name, d.model_version, d.run_id,
                 d.endpoint, d.host_port, d.image_id, d.image_tag, d.image_size_bytes, d.pid,
-                d.start_to_ready_ms, d.status, d.created_at, d.stopped_at
+                d.log_dir, d.start_to_ready_ms, d.status, d.created_at, d.stopped_at
             ],
         )?;
         Ok(())
@@ -789,7 +791,8 @@ impl Store {
     pub fn list_deployments(&self, running_only: bool) -> Result<Vec<DeploymentRecord>> {
         let sql = format!(
             "SELECT deployment_id, runtime, name, model_name, model_version, run_id, endpoint, host_port,
-                    image_id, image_tag, image_size_bytes, pid, start_to_ready_ms, status, created_at, stopped_at
+                    image_id, image_tag, image_size_bytes, pid, log_dir, start_to_ready_ms, status,
+                    created_at, stopped_at
              FROM deployments {} ORDER BY created_at DESC, rowid DESC",
             if running_only { "WHERE status = 'running'" } else { "" }
         );
@@ -809,10 +812,11 @@ impl Store {
                     image_tag: r.get(9)?,
                     image_size_bytes: r.get(10)?,
                     pid: r.get(11)?,
-                    start_to_ready_ms: r.get(12)?,
-                    status: r.get(13)?,
-                    created_at: r.get(14)?,
-                    stopped_at: r.get(15)?,
+                    log_dir: r.get(12)?,
+                    start_to_ready_ms: r.get(13)?,
+                    status: r.get(14)?,
+                    created_at: r.get(15)?,
+                    stopped_at: r.get(16)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?)

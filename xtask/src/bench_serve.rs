@@ -1,0 +1,320 @@
+//! `cargo xtask bench serve`: our model server against the seed roadmap's
+//! stack (FastAPI + uvicorn + scikit-learn), same model, same request, one
+//! worker each, on loopback, measured with wrk.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::python::{self, Venv};
+use crate::sh::{self, step};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn post(venv: &Venv, url: &str, body: &str) -> Result<String> {
+    let out = venv
+        .python(&[
+            "-c",
+            "import sys, urllib.request\n\
+             r = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type': 'application/json'})\n\
+             print(urllib.request.urlopen(r, timeout=5).read().decode())",
+            url,
+            body,
+        ])
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "POST {url} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn wait_up(venv: &Venv, url: &str, body: &str, timeout: Duration) -> Result<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match post(venv, url, body) {
+            Ok(r) => return Ok(r),
+            Err(e) if Instant::now() > deadline => {
+                return Err(e.context(format!("{url} never answered")));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+fn ensure_wrk() -> Result<()> {
+    if Command::new("wrk").arg("-v").output().is_ok() {
+        return Ok(());
+    }
+    step("install wrk (Debian package) for the load");
+    sh::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "wrk"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .context("wrk is needed: apt-get install wrk")
+}
+
+#[derive(Debug)]
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn to_ms(v: &str) -> Option<f64> {
+    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
+    let x: f64 = num.parse().ok()?;
+    Some(match unit {
+        "us" => x / 1000.0,
+        "ms" => x,
+        "s" => x * 1000.0,
+        _ => return None,
+    })
+}
+
+fn wrk(url: &str, connections: u32, seconds: u64) -> Result<Load> {
+    // Warm-up, then the measured run.
+    let run = |secs: u64| {
+        Command::new("wrk")
+            .args([
+                "-t1",
+                &format!("-c{connections}"),
+                &format!("-d{secs}s"),
+                "--latency",
+                "-s",
+                "bench/post.lua",
+                url,
+            ])
+            .output()
+    };
+    run(2)?;
+    let out = run(seconds)?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let find = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix).map(|r| r.trim().to_string()))
+    };
+    let load = (|| {
+        Some(Load {
+            rps: find("Requests/sec:")?.parse().ok()?,
+            p50_ms: to_ms(&find("50%")?)?,
+            p99_ms: to_ms(&find("99%")?)?,
+        })
+    })()
+    .with_context(|| format!("cannot read wrk's output:\n{text}"))?;
+    if text.contains("Non-2xx") || text.contains("Socket errors") {
+        println!("      wrk reported errors:\n{text}");
+    }
+    Ok(load)
+}
+
+fn mlops_lab(home: &Path, args: &[&str]) -> Result<serde_json::Value> {
+    let mut all = vec![
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "lab-cli",
+        "--bin",
+        "mlops-lab",
+        "--",
+        "--home",
+    ];
+    let h = home.display().to_string();
+    all.push(&h);
+    all.extend_from_slice(args);
+    all.push("--json");
+    sh::json(sh::cargo_cmd(&all))
+}
+
+pub fn run(seconds: u64, connections: u32) -> Result<()> {
+    let venv = python::ensure_venv(python::BENCH)?;
+    ensure_wrk()?;
+    let home = python::cache_dir()?.join("bench-serve-home");
+    let _ = std::fs::remove_dir_all(&home);
+
+    step("train the model with MLOps Lab (release build): logistic regression on wine-quality-red");
+    let train = mlops_lab(
+        &home,
+        &[
+            "train",
+            "--dataset",
+            "wine-quality-red",
+            "--model",
+            "logistic-regression",
+        ],
+    )?;
+    let run_id = train["run_id"].as_str().context("run id")?.to_string();
+    mlops_lab(&home, &["models", "register", &run_id, "--name", "wine"])?;
+    let artifact = home.join(train["artifact_path"].as_str().context("artifact path")?);
+
+    step("deploy it (Docker when it answers, else a local process): image size and start-to-ready");
+    let d = mlops_lab(&home, &["deploy", "wine"])?;
+    let runtime = d["runtime"].as_str().unwrap_or("?").to_string();
+    let image_mb = d["image_size_bytes"].as_f64().map(|b| b / 1e6);
+    let ready_ms = d["start_to_ready_ms"].as_f64().unwrap_or(f64::NAN);
+    mlops_lab(
+        &home,
+        &[
+            "deployments",
+            "stop",
+            d["deployment_id"].as_str().unwrap_or_default(),
+        ],
+    )?;
+
+    let bin = static_binary()?;
+    let body = std::fs::read_to_string("bench/post.lua")?
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("wrk.body = '")
+                .and_then(|r| r.strip_suffix('\''))
+                .map(str::to_string)
+        })
+        .context("bench/post.lua has no wrk.body")?;
+
+    let ours_port = free_port()?;
+    step(&format!(
+        "start lab-serve (static, 1 worker) on 127.0.0.1:{ours_port}"
+    ));
+    let _ours = Server(
+        Command::new(&bin)
+            .args(["serve", "--model"])
+            .arg(&artifact)
+            .args([
+                "--name",
+                "wine",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &ours_port.to_string(),
+                "--workers",
+                "1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let ours_url = format!("http://127.0.0.1:{ours_port}/invocations");
+    let ours_answer = wait_up(&venv, &ours_url, &body, Duration::from_secs(20))?;
+
+    let ref_port = free_port()?;
+    step(&format!(
+        "start the reference: uvicorn bench.serve_fastapi:app --workers 1 on 127.0.0.1:{ref_port}"
+    ));
+    let _reference = Server(
+        venv.python(&[
+            "-m",
+            "uvicorn",
+            "bench.serve_fastapi:app",
+            "--workers",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &ref_port.to_string(),
+            "--log-level",
+            "warning",
+        ])
+        .env_remove("OPENBLAS_CORETYPE")
+        .env_remove("OPENBLAS_L2_SIZE")
+        .stdout(Stdio::null())
+        .spawn()?,
+    );
+    let ref_url = format!("http://127.0.0.1:{ref_port}/invocations");
+    let ref_answer = wait_up(&venv, &ref_url, &body, Duration::from_secs(60))?;
+    let parse = |s: &str| {
+        serde_json::from_str::<serde_json::Value>(s)
+            .ok()
+            .map(|v| v["predictions"].clone())
+    };
+    if parse(&ours_answer) != parse(&ref_answer) {
+        bail!("the two servers disagree on the benchmark row: {ours_answer} vs {ref_answer}");
+    }
+
+    step(&format!(
+        "wrk -t1 -c{connections} -d{seconds}s against each (after a 2 s warm-up), one at a time"
+    ));
+    let ours = wrk(&ours_url, connections, seconds)?;
+    let reference = wrk(&ref_url, connections, seconds)?;
+
+    println!(
+        "\nbench serve: one wine row per request, POST /invocations, {connections} connections, {seconds} s, one worker each"
+    );
+    println!(
+        "  {:<34} {:>10} {:>10} {:>10}",
+        "", "req/s", "p50 ms", "p99 ms"
+    );
+    println!(
+        "  {:<34} {:>10.0} {:>10.3} {:>10.3}",
+        "lab-serve (Rust, static)", ours.rps, ours.p50_ms, ours.p99_ms
+    );
+    println!(
+        "  {:<34} {:>10.0} {:>10.3} {:>10.3}",
+        "FastAPI + uvicorn + scikit-learn", reference.rps, reference.p50_ms, reference.p99_ms
+    );
+    let tp = ours.rps / reference.rps;
+    let p99 = ours.p99_ms / reference.p99_ms;
+    println!(
+        "  throughput: {tp:.1}× the reference (target ≥ 20×) → {}",
+        if tp >= 20.0 { "met" } else { "NOT met" }
+    );
+    println!(
+        "  p50: {:.3}× the reference's",
+        ours.p50_ms / reference.p50_ms
+    );
+    println!(
+        "  p99: {p99:.3}× the reference's (target ≤ 0.1×) → {}",
+        if p99 <= 0.1 { "met" } else { "NOT met" }
+    );
+    match image_mb {
+        Some(mb) => println!(
+            "  image: {mb:.2} MB (target ≤ 15 MB) → {}",
+            if mb <= 15.0 { "met" } else { "NOT met" }
+        ),
+        None => println!("  image: none ({runtime} deployment: Docker did not answer)"),
+    }
+    println!(
+        "  start to ready ({runtime}): {ready_ms:.0} ms (target ≤ 300 ms) → {}",
+        if ready_ms <= 300.0 { "met" } else { "NOT met" }
+    );
+    Ok(())
+}
+
+/// The static binary `mlops-lab deploy` built.
+fn static_binary() -> Result<PathBuf> {
+    let dir = python::cache_dir()?.join("serve-target");
+    for triple in [
+        "x86_64-unknown-linux-musl",
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-musl",
+        "aarch64-unknown-linux-gnu",
+    ] {
+        let p = dir.join(triple).join("release/lab-serve");
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    bail!(
+        "no static lab-serve in {}: the deploy step should have built it",
+        dir.display()
+    )
+}
