@@ -351,4 +351,24 @@ fn local_deploy_predict_logs_and_stop() {
     );
     let gone = lab.cmd(&["predict", &id, "--row", row]).output().unwrap();
     assert!(String::from_utf8_lossy(&gone.stderr).contains("is stopped"));
+
+    // Docker unreachable: say what to do, then run locally so the lesson goes on.
+    let out = lab
+        .cmd(&["deploy", "penguins", "--json"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["runtime"], "local");
+    let reason = d["fallback_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("Docker is not available") && reason.contains("docker group"),
+        "{reason}"
+    );
+    lab.json(&["deployments", "stop", d["deployment_id"].as_str().unwrap()]);
 }

@@ -29,7 +29,7 @@ pub const CONTAINER_PORT: u16 = 8080;
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
     #[error(
-        "Docker is not available ({0}). Install Docker (Debian: apt-get install docker.io), start it (systemctl start docker, or run dockerd), and make sure you may use it (sudo usermod -aG docker $USER, then log in again)"
+        "Docker is not available ({0}). Install Docker (Debian: apt-get install docker.io), start it (systemctl start docker, or run dockerd), and make sure you may use it: join the docker group (sudo usermod -aG docker $USER, then log in again)"
     )]
     DockerUnavailable(String),
     #[error("cannot build the model server: {0}")]

@@ -605,3 +605,38 @@ fn regressor_and_categorical_features_by_name() {
         "{text}"
     );
 }
+
+#[test]
+fn no_prediction_log_line_is_lost_under_concurrent_load() {
+    let (p, artifact) = trained("wine-quality-red", None, ModelKind::LogisticRegression);
+    let server = Arc::new(Server::start(artifact, ServerConfig::new("wine", "1")));
+    let rows: Vec<Vec<Json>> = p
+        .raw_test
+        .iter()
+        .take(5)
+        .map(|r| r.iter().map(to_json).collect())
+        .collect();
+    let body = json!({"instances": rows});
+    let (threads, requests) = (8, 60);
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let server = server.clone();
+            let body = body.clone();
+            std::thread::spawn(move || {
+                for _ in 0..requests {
+                    assert_eq!(server.post_json("/invocations", &body).0, 200);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let expected = threads * requests * 5;
+    let log = server.log_lines(expected);
+    assert_eq!(log.len(), expected);
+    let mut seqs: Vec<u64> = log.iter().map(|r| r.seq).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), expected, "every line has its own seq");
+}
