@@ -299,22 +299,27 @@ pub fn run(seconds: u64, connections: u32) -> Result<()> {
     Ok(())
 }
 
-/// The static binary `mlops-lab deploy` built.
+/// The static binary `mlops-lab deploy` built: the newest one in the cache.
 fn static_binary() -> Result<PathBuf> {
     let dir = python::cache_dir()?.join("serve-target");
-    for triple in [
-        "x86_64-unknown-linux-musl",
-        "x86_64-unknown-linux-gnu",
-        "aarch64-unknown-linux-musl",
-        "aarch64-unknown-linux-gnu",
-    ] {
-        let p = dir.join(triple).join("release/lab-serve");
-        if p.is_file() {
-            return Ok(p);
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+    for tree in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        for triple in std::fs::read_dir(tree.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let p = triple.path().join("release/lab-serve");
+            if let Ok(m) = p.metadata().and_then(|m| m.modified()) {
+                found.push((m, p));
+            }
         }
     }
-    bail!(
-        "no static lab-serve in {}: the deploy step should have built it",
-        dir.display()
-    )
+    found.sort();
+    found.pop().map(|(_, p)| p).with_context(|| {
+        format!(
+            "no static lab-serve under {}: the deploy step should have built it",
+            dir.display()
+        )
+    })
 }

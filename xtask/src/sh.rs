@@ -54,7 +54,7 @@ pub fn quiet(mut cmd: Command) -> Result<()> {
     Ok(())
 }
 
-/// Run and parse the last stdout line as JSON.
+/// Run and parse stdout as JSON.
 pub fn json(mut cmd: Command) -> Result<serde_json::Value> {
     let out = cmd
         .stderr(Stdio::inherit())
@@ -64,6 +64,8 @@ pub fn json(mut cmd: Command) -> Result<serde_json::Value> {
         bail!("{cmd:?} failed ({})", out.status);
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().last().unwrap_or_default();
-    serde_json::from_str(line).with_context(|| format!("{cmd:?} printed no JSON: {text}"))
+    // Whole output (pretty-printed JSON), else its last line (JSON after logs).
+    serde_json::from_str(text.trim())
+        .or_else(|_| serde_json::from_str(text.lines().last().unwrap_or_default()))
+        .with_context(|| format!("{cmd:?} printed no JSON: {text}"))
 }

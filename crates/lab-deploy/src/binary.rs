@@ -2,7 +2,8 @@
 //!
 //! On Linux it is built from this source tree with cargo, for the host's
 //! architecture, with `-C target-feature=+crt-static` on the gnu target
-//! (musl where its target is installed), into `~/.cache/mlops-lab/serve-target`.
+//! (musl where its target is installed), into
+//! `~/.cache/mlops-lab/serve-target/<source tree key>`.
 //! cargo's own fingerprints make it rebuild only when sources change.
 //! `MLOPS_LAB_SERVE_BIN` points at a prebuilt static binary instead.
 //!
@@ -65,13 +66,19 @@ pub fn static_server_binary(progress: Progress) -> Result<PathBuf> {
     } else {
         (gnu, "-C target-feature=+crt-static")
     };
-    let target_dir = cache_root().join("serve-target");
+    // One cache per source tree: two checkouts never share (and overwrite)
+    // the same uplifted binary.
+    let root = workspace_root();
+    let root = root.canonicalize().unwrap_or(root);
+    let target_dir = cache_root()
+        .join("serve-target")
+        .join(tree_key(&root.display().to_string()));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     progress(&format!(
         "cargo build --release -p lab-serve --target {target} (static)"
     ));
     let out = Command::new(cargo)
-        .current_dir(workspace_root())
+        .current_dir(&root)
         .args([
             "build",
             "--release",
@@ -105,4 +112,14 @@ pub fn static_server_binary(progress: Progress) -> Result<PathBuf> {
         )));
     }
     Ok(bin)
+}
+
+/// A short stable key (FNV-1a) for a source tree's path.
+fn tree_key(path: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
