@@ -48,6 +48,19 @@ pub fn ensure_daemon() -> Result<()> {
         step("Docker daemon answers (started by its package)");
         return Ok(());
     }
+    // A daemon that was killed (not stopped) leaves its pid files behind, and
+    // dockerd refuses to start while they name a live-looking process.
+    for (pidfile, name) in [
+        ("/var/run/docker.pid", "dockerd"),
+        ("/var/run/docker/containerd/containerd.pid", "containerd"),
+    ] {
+        if stale_pidfile(Path::new(pidfile), name) {
+            step(&format!(
+                "remove the stale {pidfile} of a {name} that is gone"
+            ));
+            let _ = std::fs::remove_file(pidfile);
+        }
+    }
     let log = crate::python::cache_dir()?.join("dockerd.log");
     std::fs::create_dir_all(log.parent().expect("log has a parent"))?;
     step(&format!(
@@ -70,4 +83,27 @@ pub fn ensure_daemon() -> Result<()> {
         std::thread::sleep(Duration::from_millis(250));
     }
     bail!("dockerd did not answer within 60 s; see {}", log.display())
+}
+
+/// The pid file exists and names no running `name`: the process is gone, a
+/// zombie, or the pid now belongs to another program.
+fn stale_pidfile(pidfile: &Path, name: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(pidfile) else {
+        return false;
+    };
+    let Ok(pid) = text.trim().parse::<u32>() else {
+        return true;
+    };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    // "<pid> (<comm>) <state> ..."
+    let comm = stat.split_once('(').and_then(|(_, r)| r.rsplit_once(')'));
+    match comm {
+        Some((comm, rest)) => {
+            let state = rest.trim_start().chars().next().unwrap_or('?');
+            comm != name || state == 'Z' || state == 'X'
+        }
+        None => true,
+    }
 }

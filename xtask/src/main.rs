@@ -133,7 +133,7 @@ fn test(extra: &[String]) -> Result<()> {
         "warnings",
     ])?;
     step(
-        "cargo test --workspace: unit, integration and end-to-end tests (real SQLite files, real datasets, the real CLI binary)",
+        "cargo test --workspace: unit, integration and end-to-end tests (real SQLite files, real datasets, the real CLI binary, real containers and reference clients)",
     );
     let mut args = vec!["test", "--workspace"];
     if !extra.is_empty() {
