@@ -604,7 +604,10 @@ pub fn pipeline(s: &HeadlessSummary, json: bool) -> Result<ExitCode> {
         ),
     ]);
     println!("{table}\nlab home: {}", s.lab_home);
-    println!("package, deploy, monitor and retrain join this pipeline in later releases.");
+    println!(
+        "next: package and serve it with `mlops-lab deploy {}@{}`; monitor and retrain join this pipeline in a later release.",
+        s.registered.name, s.alias
+    );
     Ok(ExitCode::SUCCESS)
 }
 
