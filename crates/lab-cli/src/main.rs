@@ -430,16 +430,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             csv,
         } => {
             let lab = open_lab(&cli.home)?;
-            let (body, is_csv) = match (row, csv) {
-                (_, Some(path)) => (
+            let input = match (row, csv) {
+                (_, Some(path)) => lab_pipeline::PredictInput::Csv(
                     std::fs::read_to_string(&path)
                         .with_context(|| format!("cannot read {}", path.display()))?,
-                    true,
                 ),
-                (Some(row), None) => (predict_body(&row)?, false),
+                (Some(row), None) => lab_pipeline::PredictInput::Row(row),
                 (None, None) => bail!("give --row JSON or --csv FILE"),
             };
-            let v = lab.predict(&deployment, &body, is_csv)?;
+            let v = lab.predict(&deployment, &input)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
@@ -469,25 +468,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print::params(kind, lab_pipeline::param_specs(kind), json)
         }
     }
-}
-
-/// `--row` as an MLflow body: an object is one record, a list one row in
-/// feature order, an object with an MLflow key is sent as it is.
-fn predict_body(row: &str) -> Result<String> {
-    let v: serde_json::Value = serde_json::from_str(row)
-        .context("--row must be JSON: {\"feature\": value, ...} or [v1, v2, ...]")?;
-    let keys = [
-        "dataframe_split",
-        "dataframe_records",
-        "instances",
-        "inputs",
-    ];
-    Ok(match &v {
-        serde_json::Value::Object(o) if keys.iter().any(|k| o.contains_key(*k)) => v.to_string(),
-        serde_json::Value::Object(_) => serde_json::json!({ "dataframe_records": [v] }).to_string(),
-        serde_json::Value::Array(_) => serde_json::json!({ "instances": [v] }).to_string(),
-        _ => bail!("--row must be a JSON object or list"),
-    })
 }
 
 fn parse_status(s: &str) -> Result<RunStatus> {

@@ -157,9 +157,12 @@ impl Lab {
         Ok(deployer.logs(runtime_of(&d), &d.deployment_id, &local_dir, tail)?)
     }
 
-    /// Send rows to a deployment's MLflow `/invocations` endpoint. `body` is
-    /// JSON in one of MLflow's shapes, or CSV with a header row.
-    pub fn predict(&self, key: &str, body: &str, csv: bool) -> Result<serde_json::Value> {
+    /// Send rows to a deployment's MLflow `/invocations` endpoint.
+    pub fn predict(&self, key: &str, input: &PredictInput) -> Result<serde_json::Value> {
+        let (body, csv) = match input {
+            PredictInput::Row(row) => (mlflow_body(row)?, false),
+            PredictInput::Csv(text) => (text.clone(), true),
+        };
         let d = self.store.find_deployment(key)?;
         if d.status != "running" {
             return Err(PipelineError::Invalid(format!(
@@ -181,4 +184,40 @@ impl Lab {
         }
         Ok(v)
     }
+}
+
+/// What `predict` sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PredictInput {
+    /// One row as JSON: an object `{"feature": value}`, a list in feature
+    /// order, or a whole MLflow body (`dataframe_split`, ...).
+    Row(String),
+    /// CSV text with a header row.
+    Csv(String),
+}
+
+/// A row as an MLflow scoring body: an object is one record, a list one row
+/// in feature order, an object with an MLflow key is sent as it is.
+fn mlflow_body(row: &str) -> Result<String> {
+    let v: serde_json::Value = serde_json::from_str(row).map_err(|e| {
+        PipelineError::Invalid(format!(
+            "the row must be JSON, {{\"feature\": value, ...}} or [v1, v2, ...]: {e}"
+        ))
+    })?;
+    let keys = [
+        "dataframe_split",
+        "dataframe_records",
+        "instances",
+        "inputs",
+    ];
+    Ok(match &v {
+        serde_json::Value::Object(o) if keys.iter().any(|k| o.contains_key(*k)) => v.to_string(),
+        serde_json::Value::Object(_) => serde_json::json!({ "dataframe_records": [v] }).to_string(),
+        serde_json::Value::Array(_) => serde_json::json!({ "instances": [v] }).to_string(),
+        _ => {
+            return Err(PipelineError::Invalid(
+                "the row must be a JSON object or list".into(),
+            ));
+        }
+    })
 }

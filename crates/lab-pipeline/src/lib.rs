@@ -11,7 +11,7 @@ mod events;
 mod failpoint;
 mod lab;
 
-pub use deploy::DeployResult;
+pub use deploy::{DeployResult, PredictInput};
 pub use error::PipelineError;
 pub use events::{Event, Stage};
 pub use lab::{
