@@ -20,6 +20,7 @@ pub struct ExpectationResult {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ValidationReport {
     pub source: String,
+    pub rows: usize,
     pub passed: usize,
     pub failed: usize,
     pub results: Vec<ExpectationResult>,
@@ -188,6 +189,7 @@ pub fn validate(table: &Table, expect: Option<&Expectations>) -> Result<Validati
     let passed = results.iter().filter(|r| r.passed).count();
     Ok(ValidationReport {
         source: table.shown(),
+        rows,
         failed: results.len() - passed,
         passed,
         results,

@@ -1,6 +1,6 @@
 //! Turning request payloads into rows ordered as the model's input features.
 
-use lab_model::{InputKind, Preprocessor, Value};
+use lab_model::{Preprocessor, Value};
 use serde_json::Value as Json;
 
 use crate::error::{Protocol, ServeError};
@@ -35,31 +35,6 @@ pub(crate) fn scalar(v: &Json, feature: &str, p: Protocol) -> Result<Value, Serv
             format!("feature `{feature}`: expected a number or a string, got a nested value"),
         )),
     }
-}
-
-/// Check a text value of a numeric feature parses; categorical features take
-/// any text.
-pub(crate) fn check_kinds(
-    pre: &Preprocessor,
-    rows: &[Vec<Value>],
-    p: Protocol,
-) -> Result<(), ServeError> {
-    for (r, row) in rows.iter().enumerate() {
-        for (f, v) in pre.features.iter().zip(row) {
-            if let (InputKind::Numeric { .. }, Value::Text(t)) = (&f.kind, v)
-                && t.trim().parse::<f64>().is_err()
-            {
-                return Err(ServeError::bad(
-                    p,
-                    format!(
-                        "row {r}, feature `{}`: expected a number, got {t:?}",
-                        f.name
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A positional row (a list of values in feature order).

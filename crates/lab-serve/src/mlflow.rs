@@ -52,7 +52,6 @@ pub async fn invocations(
     } else {
         csv_rows(&state, &body)?
     };
-    input::check_kinds(&state.artifact().preprocessor, &rows, P)?;
     let preds = state.predict(rows, "invocations", started, P).await?;
     let predictions: Vec<JsonValue> = preds
         .iter()

@@ -171,7 +171,6 @@ pub async fn infer(
         )
     })?;
     let rows = rows_of(&state, &req.inputs)?;
-    input::check_kinds(&state.artifact().preprocessor, &rows, P)?;
     let preds = state.predict(rows, "infer", started, P).await?;
     let outputs = outputs_of(&state, &preds, req.outputs.as_deref())?;
     let mut resp = json!({
