@@ -28,7 +28,7 @@ use lab_model::{ModelArtifact, Prediction, Value};
 use tokio::net::TcpListener;
 
 pub use error::{Protocol, ServeError};
-pub use predlog::{PredLog, PredictionRecord};
+pub use predlog::{ErrorRecord, PredLog, PredictionRecord};
 
 /// Limits and identity of a server.
 #[derive(Debug, Clone)]
@@ -93,6 +93,7 @@ impl AppState {
         endpoint: &'static str,
         started: Instant,
         protocol: Protocol,
+        request_id: Option<&str>,
     ) -> Result<Vec<Prediction>, ServeError> {
         let cfg = &self.0.config;
         if rows.is_empty() {
@@ -120,10 +121,25 @@ impl AppState {
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         self.0
             .log
-            .record(&self.0.artifact, cfg, endpoint, &rows, &preds, latency_ms)
+            .record(
+                &self.0.artifact,
+                cfg,
+                endpoint,
+                &rows,
+                &preds,
+                latency_ms,
+                request_id,
+            )
             .await;
         Ok(preds)
     }
+}
+
+/// The caller's request id: `X-Request-Id`, if it is short printable ASCII.
+pub(crate) fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
+    let v = headers.get("x-request-id")?.to_str().ok()?;
+    (!v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| v.to_string())
 }
 
 /// The router with every endpoint.

@@ -52,7 +52,15 @@ pub async fn invocations(
     } else {
         csv_rows(&state, &body)?
     };
-    let preds = state.predict(rows, "invocations", started, P).await?;
+    let preds = state
+        .predict(
+            rows,
+            "invocations",
+            started,
+            P,
+            crate::request_id(&headers).as_deref(),
+        )
+        .await?;
     let predictions: Vec<JsonValue> = preds
         .iter()
         .map(|p| match p {

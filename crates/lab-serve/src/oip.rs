@@ -171,7 +171,15 @@ pub async fn infer(
         )
     })?;
     let rows = rows_of(&state, &req.inputs)?;
-    let preds = state.predict(rows, "infer", started, P).await?;
+    let preds = state
+        .predict(
+            rows,
+            "infer",
+            started,
+            P,
+            crate::request_id(&headers).or(req.id.clone()).as_deref(),
+        )
+        .await?;
     let outputs = outputs_of(&state, &preds, req.outputs.as_deref())?;
     let mut resp = json!({
         "model_name": state.config().model_name,

@@ -35,6 +35,39 @@ pub struct PredictionRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probabilities: Option<Vec<f64>>,
     pub latency_ms: f64,
+    /// The caller's `X-Request-Id` (or the OIP request `id`), so late
+    /// ground truth can be joined to the prediction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The row's index within its request (0 for single-row requests).
+    #[serde(default)]
+    pub row: u32,
+}
+
+/// One line of the prediction log for a prediction request that failed
+/// (status 4xx/5xx): monitoring counts errors from the same stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// Always `error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub ts_ms: i64,
+    pub instance: String,
+    pub seq: u64,
+    pub model: String,
+    pub version: String,
+    pub endpoint: String,
+    pub status: u16,
+    pub latency_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 enum Msg {
@@ -109,12 +142,10 @@ impl PredLog {
         rows: &[Vec<Value>],
         preds: &[Prediction],
         latency_ms: f64,
+        request_id: Option<&str>,
     ) {
         let Some(tx) = &self.tx else { return };
-        let ts_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        let ts_ms = now_ms();
         let names = artifact.preprocessor.input_names();
         let first = self.seq.fetch_add(rows.len() as u64, Ordering::SeqCst) + 1;
         let mut lines = String::with_capacity(rows.len() * 256);
@@ -152,6 +183,8 @@ impl PredLog {
                 prediction,
                 probabilities,
                 latency_ms,
+                request_id: request_id.map(str::to_string),
+                row: i as u32,
             };
             if let Ok(s) = serde_json::to_string(&rec) {
                 lines.push_str(&s);
@@ -160,6 +193,34 @@ impl PredLog {
         }
         // Waits when the channel is full: back-pressure, never a dropped line.
         let _ = tx.send(Msg::Lines(lines)).await;
+    }
+
+    /// Log a failed prediction request.
+    pub(crate) async fn record_error(
+        &self,
+        cfg: &ServerConfig,
+        endpoint: &str,
+        status: u16,
+        latency_ms: f64,
+        request_id: Option<String>,
+    ) {
+        let Some(tx) = &self.tx else { return };
+        let rec = ErrorRecord {
+            kind: "error".into(),
+            ts_ms: now_ms(),
+            instance: self.instance.to_string(),
+            seq: self.seq.fetch_add(1, Ordering::SeqCst) + 1,
+            model: cfg.model_name.clone(),
+            version: cfg.model_version.clone(),
+            endpoint: endpoint.to_string(),
+            status,
+            latency_ms,
+            request_id,
+        };
+        if let Ok(mut s) = serde_json::to_string(&rec) {
+            s.push('\n');
+            let _ = tx.send(Msg::Lines(s)).await;
+        }
     }
 
     /// Wait until every line handed over so far is written and flushed.

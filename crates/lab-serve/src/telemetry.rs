@@ -145,13 +145,31 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
+    let request_id = crate::request_id(req.headers());
     let t = &state.0.telemetry;
     let started = Instant::now();
     t.in_flight(1.0);
     let guard = InFlight(t);
     let resp = next.run(req).await;
     drop(guard);
-    t.request(endpoint, resp.status().as_u16(), started.elapsed());
+    let status = resp.status().as_u16();
+    let elapsed = started.elapsed();
+    // Failed prediction requests join the prediction log, so monitoring
+    // counts errors and successes from one stream.
+    if status >= 400 && (endpoint == "/invocations" || endpoint.ends_with("/infer")) {
+        state
+            .0
+            .log
+            .record_error(
+                &state.0.config,
+                &endpoint,
+                status,
+                elapsed.as_secs_f64() * 1000.0,
+                request_id,
+            )
+            .await;
+    }
+    t.request(endpoint, status, elapsed);
     resp
 }
 
