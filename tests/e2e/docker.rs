@@ -9,7 +9,7 @@ use lab_e2e::{Lab, repo_root, venv};
 use lab_model::{ModelArtifact, Prediction, Value};
 use serde_json::{Value as Json, json};
 
-fn docker_answers() -> bool {
+pub(crate) fn docker_answers() -> bool {
     Command::new("docker")
         .args(["info", "--format", "{{.ServerVersion}}"])
         .output()
@@ -51,6 +51,7 @@ fn wine_model_in_a_real_container_matches_in_process_predict() {
         docker_answers(),
         "a Docker daemon is needed for this test: run `cargo xtask test`, which installs and starts it"
     );
+    let _shared = lab_e2e::DOCKER.read().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new();
     let train = lab.json(&[
         "train",

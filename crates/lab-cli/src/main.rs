@@ -90,6 +90,92 @@ enum Command {
         #[command(subcommand)]
         command: PipelineCommand,
     },
+    /// Drift report of a shipped scenario (reference slice vs current slice).
+    Drift {
+        /// Scenario name (see `mlops-lab datasets`), e.g. auto-mpg-drift.
+        #[arg(long)]
+        scenario: String,
+        /// Change a drift setting, e.g. --set ks_pvalue=0.01 --set dataset_share=0.3.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+    },
+    /// Deploy a model behind its service's stable endpoint (zero downtime:
+    /// the new server is ready before traffic moves; the old one is drained).
+    Rollout {
+        /// NAME, NAME@alias or NAME:version.
+        model: String,
+        /// Service name (default: the model name).
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        local: bool,
+    },
+    /// Roll a service back to the version it served before.
+    Rollback {
+        service: String,
+        #[arg(long)]
+        local: bool,
+    },
+    /// Services: stable endpoints and the versions behind them.
+    Services,
+    /// Replay real rows of a dataset's drift scenario against a service.
+    Traffic {
+        /// The service (or deployment name) to send to.
+        #[arg(long, visible_alias = "service")]
+        deployment: String,
+        /// Sample dataset the rows come from.
+        #[arg(long)]
+        dataset: String,
+        /// reference, drift, or shift (reference turning into drift).
+        #[arg(long, default_value = "drift")]
+        scenario: String,
+        /// Which of the dataset's drift scenarios (default: its first).
+        #[arg(long, value_name = "NAME")]
+        drift_scenario: Option<String>,
+        #[arg(long, default_value_t = 50.0)]
+        rps: f64,
+        /// How long to send, e.g. 30s, 2m, 500ms.
+        #[arg(long, default_value = "10s", conflicts_with = "requests")]
+        duration: String,
+        /// Send exactly this many requests instead.
+        #[arg(long)]
+        requests: Option<usize>,
+        /// Do not feed the true labels afterwards.
+        #[arg(long)]
+        no_labels: bool,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Collect a service's prediction log and evaluate monitoring windows.
+    Monitor {
+        service: String,
+        /// Window length, e.g. 10s, 1m.
+        #[arg(long, default_value = "10s")]
+        window: String,
+        /// Change a drift setting, e.g. --set wasserstein=0.2.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+    },
+    /// A service's alerts, and its alert rules (--rule to change one).
+    Alerts {
+        service: String,
+        /// metric=threshold, e.g. --rule drift_share=0.3 --rule latency_p99_ms=100.
+        #[arg(long, value_name = "METRIC=THRESHOLD")]
+        rule: Vec<String>,
+    },
+    /// Retrain a service's model on reference + newly labelled data; promote
+    /// and roll out only if it beats the champion on recent labelled data.
+    Retrain {
+        service: String,
+        #[arg(long)]
+        local: bool,
+    },
+    /// Remove our containers, images, gateways and the lab home.
+    Reset {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// List a model's parameters and their defaults.
     Params {
         /// e.g. logistic-regression
@@ -215,10 +301,22 @@ enum DeploymentsCommand {
 
 #[derive(Subcommand)]
 enum PipelineCommand {
-    /// Run the stages built so far on the red-wine data: data → train →
-    /// validate → register, promoting the run to `champion` when it passes
-    /// the gate and beats the current champion. Re-runnable.
-    Run,
+    /// Data → Train → Validate → Package → Deploy → Monitor → Retrain on a
+    /// drift scenario: train on its reference slice, serve behind a stable
+    /// endpoint, send drifted traffic with late labels, evaluate drift and
+    /// alerts, retrain and roll out when an alert asks. Re-runnable.
+    Run {
+        #[arg(long, default_value = lab_pipeline::DEFAULT_SCENARIO)]
+        scenario: String,
+        /// Requests of drifted traffic in the Monitor stage.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+        #[arg(long, default_value_t = 200.0)]
+        rps: f64,
+        /// Local processes instead of Docker containers.
+        #[arg(long)]
+        local: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -454,20 +552,224 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Pipeline {
-            command: PipelineCommand::Run,
+            command:
+                PipelineCommand::Run {
+                    scenario,
+                    requests,
+                    rps,
+                    local,
+                },
         } => {
             let lab = open_lab(&cli.home)?;
             let progress = print::StageProgress::new(json);
             let sink = |e: Event| progress.on(e);
-            let summary = lab.headless(&sink);
+            let req = lab_pipeline::PipelineRequest {
+                scenario,
+                requests,
+                rps,
+                local,
+            };
+            let summary = lab.run_pipeline(&req, &sink);
             progress.finish();
             print::pipeline(&summary?, json)
+        }
+        Command::Drift { scenario, settings } => {
+            let lab = open_lab(&cli.home)?;
+            let cfg = drift_config(&settings)?;
+            print::scenario_drift(&lab.scenario_drift(&scenario, &cfg)?, json)
+        }
+        Command::Rollout {
+            model,
+            service,
+            local,
+        } => {
+            let lab = open_lab(&cli.home)?;
+            let r: ModelRef = model.parse()?;
+            let service = service.unwrap_or_else(|| match &r {
+                ModelRef::Latest(n) | ModelRef::Alias(n, _) | ModelRef::Version(n, _) => n.clone(),
+            });
+            let progress = print::StageProgress::new(json);
+            let sink = |e: Event| progress.on(e);
+            let result = lab.rollout(&service, &r, local, &sink);
+            progress.finish();
+            print::rollout(&result?, json)
+        }
+        Command::Rollback { service, local } => {
+            let lab = open_lab(&cli.home)?;
+            let progress = print::StageProgress::new(json);
+            let sink = |e: Event| progress.on(e);
+            let result = lab.rollback(&service, local, &sink);
+            progress.finish();
+            print::rollout(&result?, json)
+        }
+        Command::Services => {
+            let lab = open_lab(&cli.home)?;
+            print::services(&lab.services()?, json)
+        }
+        Command::Traffic {
+            deployment,
+            dataset,
+            scenario,
+            drift_scenario,
+            rps,
+            duration,
+            requests,
+            no_labels,
+            seed,
+        } => {
+            let lab = open_lab(&cli.home)?;
+            let mix: lab_pipeline::TrafficMix = scenario.parse()?;
+            let spec = lab.catalog.dataset(&dataset)?;
+            let drift_scenario = match drift_scenario {
+                Some(s) => s,
+                None => spec
+                    .scenarios
+                    .first()
+                    .map(|s| s.name.clone())
+                    .with_context(|| format!("dataset `{dataset}` has no drift scenario"))?,
+            };
+            let requests = match requests {
+                Some(n) => n,
+                None => (parse_duration(&duration)?.as_secs_f64() * rps).round() as usize,
+            };
+            let progress = print::StageProgress::new(json);
+            let sink = |e: Event| progress.on(e);
+            let result = lab.traffic(
+                &lab_pipeline::TrafficRequest {
+                    service: deployment,
+                    scenario: drift_scenario,
+                    mix,
+                    rps,
+                    requests,
+                    labels: !no_labels,
+                    seed,
+                },
+                &sink,
+            );
+            progress.finish();
+            let result = result?;
+            print::traffic(&result, json)?;
+            Ok(if result.errors == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Monitor {
+            service,
+            window,
+            settings,
+        } => {
+            let lab = open_lab(&cli.home)?;
+            let cfg = drift_config(&settings)?;
+            let ms = parse_duration(&window)?.as_millis() as i64;
+            let (collected, windows) = lab.monitor(&service, ms, &cfg)?;
+            print::monitor(&collected, &windows, json)
+        }
+        Command::Alerts { service, rule } => {
+            let lab = open_lab(&cli.home)?;
+            for r in &rule {
+                let (m, t) = r
+                    .split_once('=')
+                    .with_context(|| format!("--rule `{r}` must look like METRIC=THRESHOLD"))?;
+                let metric = lab_pipeline::AlertMetric::parse(m.trim())?;
+                let threshold: f64 = t
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("--rule {r}: the threshold must be a number"))?;
+                let retrain = lab
+                    .alert_rules(&service)?
+                    .iter()
+                    .find(|x| x.metric == metric)
+                    .is_some_and(|x| x.retrain);
+                lab.set_alert_rule(
+                    &service,
+                    lab_pipeline::AlertRule {
+                        metric,
+                        threshold,
+                        retrain,
+                    },
+                )?;
+            }
+            print::alerts(
+                &lab.alert_rules(&service)?,
+                &lab.store.list_alerts(&service)?,
+                json,
+            )
+        }
+        Command::Retrain { service, local } => {
+            let lab = open_lab(&cli.home)?;
+            let progress = print::StageProgress::new(json);
+            let sink = |e: Event| progress.on(e);
+            let result = lab.retrain(&service, "on demand", local, &sink);
+            progress.finish();
+            print::retrain(&result?, json)
+        }
+        Command::Reset { yes } => {
+            let lab = open_lab(&cli.home)?;
+            let plan = lab.reset_plan()?;
+            if !yes {
+                if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                    bail!("reset removes {}; confirm with --yes", plan.join(", "));
+                }
+                eprintln!("This removes:");
+                for p in &plan {
+                    eprintln!("  - {p}");
+                }
+                eprint!("Type `reset` to confirm: ");
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if answer.trim() != "reset" {
+                    eprintln!("nothing removed");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            let done = lab.reset()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&done)?);
+            } else {
+                for d in done {
+                    println!("{d}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Params { model } => {
             let kind: ModelKind = model.parse().map_err(anyhow::Error::msg)?;
             print::params(kind, lab_pipeline::param_specs(kind), json)
         }
     }
+}
+
+fn drift_config(settings: &[String]) -> Result<lab_pipeline::DriftConfig> {
+    let mut cfg = lab_pipeline::DriftConfig::default();
+    for (k, v) in key_values(settings, "--set")? {
+        cfg.set(&k, &v)?;
+    }
+    Ok(cfg)
+}
+
+/// `30s`, `2m`, `500ms`, `1h`, or plain seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: f64 = num
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n > 0.0)
+        .with_context(|| {
+            format!("duration `{s}`: use a positive number with s, m, ms or h, e.g. 30s")
+        })?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => bail!("duration `{s}`: unknown unit `{unit}`; use ms, s, m or h"),
+    };
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 fn parse_status(s: &str) -> Result<RunStatus> {

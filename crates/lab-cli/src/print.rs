@@ -8,9 +8,10 @@ use anyhow::Result;
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 use lab_pipeline::{
-    Catalog, DeployResult, DeploymentRecord, Event, Experiment, HeadlessSummary, ModelKind,
-    ModelVersion, ParamSpec, Profile, RegisteredModel, Run, RunComparison, TrainResult,
-    ValidationReport,
+    AlertRecord, AlertRule, Catalog, CollectSummary, ColumnStats, DeployResult, DeploymentRecord,
+    DriftReport, Event, Experiment, ModelKind, ModelVersion, ParamSpec, PipelineSummary, Profile,
+    RegisteredModel, RetrainResult, RolloutResult, Run, RunComparison, ScenarioDrift,
+    ServiceStatus, TrafficSummary, TrainResult, ValidationReport, WindowResult,
 };
 use serde::Serialize;
 
@@ -521,8 +522,24 @@ impl StageProgress {
                 pb.enable_steady_tick(Duration::from_millis(100));
                 *self.bar.borrow_mut() = Some(pb);
             }
-            Event::StageProgress { message, .. } => {
+            Event::StageProgress {
+                message, fraction, ..
+            } => {
                 if let Some(pb) = &*self.bar.borrow() {
+                    if let Some(f) = fraction {
+                        // Known progress: a bar instead of a spinner.
+                        if pb.length().is_none() {
+                            pb.set_length(1000);
+                            pb.set_style(
+                                ProgressStyle::with_template(
+                                    "{prefix:>9} [{bar:30}] {percent:>3}% {msg} [{elapsed}]",
+                                )
+                                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                                .progress_chars("=> "),
+                            );
+                        }
+                        pb.set_position((f.clamp(0.0, 1.0) * 1000.0) as u64);
+                    }
                     pb.set_message(message);
                 }
             }
@@ -552,62 +569,348 @@ impl StageProgress {
     }
 }
 
-pub fn pipeline(s: &HeadlessSummary, json: bool) -> Result<ExitCode> {
+pub fn pipeline(s: &PipelineSummary, json: bool) -> Result<ExitCode> {
     if json {
         return json_out(s);
     }
-    let t = &s.train;
-    let mut table = table(&["stage", "result"]);
-    table.add_row(vec![
-        "data".to_string(),
+    let mut t = table(&["pipeline", "result"]);
+    let pct = |x: Option<f64>| x.map_or("n/a".into(), |v| format!("{:.0}%", v * 100.0));
+    t.add_row(vec![
+        "scenario".into(),
+        format!("{} ({})", s.scenario, s.dataset),
+    ]);
+    t.add_row(vec!["run".into(), s.run_id.clone()]);
+    t.add_row(vec!["model".into(), format!("{} v{}", s.model, s.version)]);
+    t.add_row(vec![
+        "image".into(),
+        match (&s.image, s.image_size_bytes) {
+            (Some(i), Some(b)) => format!("{i} ({:.2} MB)", b as f64 / 1e6),
+            _ => format!("none ({} process)", s.runtime),
+        },
+    ]);
+    t.add_row(vec!["endpoint".into(), s.endpoint.clone()]);
+    t.add_row(vec![
+        "traffic".into(),
         format!(
-            "{}: {} rows; {} expectations passed, {} failed; split {} ({} train / {} test)",
-            s.dataset,
-            s.rows,
-            s.validation_passed,
-            s.validation_failed,
-            t.split,
-            t.train_rows,
-            t.test_rows
+            "{} sent, {} ok, {} errors, p50 {} ms, p99 {} ms",
+            s.traffic.sent,
+            s.traffic.ok,
+            s.traffic.errors,
+            num(s.traffic.p50_ms),
+            num(s.traffic.p99_ms)
         ),
     ]);
-    table.add_row(vec![
-        "train".to_string(),
+    t.add_row(vec![
+        "drift".into(),
         format!(
-            "run {} ({}): accuracy {:.4}, f1_macro {:.4}, {:.0} ms",
-            &t.run_id[..12],
-            t.model,
-            t.metrics.get("accuracy").copied().unwrap_or(f64::NAN),
-            t.metrics.get("f1_macro").copied().unwrap_or(f64::NAN),
-            t.fit_seconds * 1000.0
+            "{} (share {}; drifted: {})",
+            match s.dataset_drift {
+                Some(true) => "DATASET DRIFT",
+                Some(false) => "no dataset drift",
+                None => "not enough rows",
+            },
+            pct(s.drift_share),
+            if s.drifted_features.is_empty() {
+                "none".to_string()
+            } else {
+                s.drifted_features.join(", ")
+            }
         ),
     ]);
-    table.add_row(vec![
-        "validate".to_string(),
-        format!(
-            "gate {}{}",
-            if t.gate.passed { "passed" } else { "FAILED" },
-            t.champion
-                .as_ref()
-                .map(|c| format!(
-                    "; vs champion v{}: {} {:.4} → {:.4}",
-                    c.version, c.comparison.metric, c.comparison.champion, c.comparison.challenger
-                ))
-                .unwrap_or_default()
-        ),
+    t.add_row(vec![
+        "alerts".into(),
+        if s.alerts.is_empty() {
+            "none".into()
+        } else {
+            s.alerts.join("; ")
+        },
     ]);
-    table.add_row(vec![
-        "register".to_string(),
-        format!(
-            "{} v{} → @{}",
-            s.registered.name, s.registered.version, s.alias
-        ),
+    t.add_row(vec![
+        "retrain".into(),
+        s.retrain
+            .as_ref()
+            .map_or("not needed".into(), |r| r.decision.clone()),
     ]);
-    println!("{table}\nlab home: {}", s.lab_home);
+    t.add_row(vec![
+        "serving".into(),
+        format!("{} v{}", s.model, s.serving_version),
+    ]);
+    let timings: Vec<String> = s
+        .timings
+        .iter()
+        .map(|t| format!("{} {:.1}s", t.stage, t.millis as f64 / 1000.0))
+        .collect();
+    t.add_row(vec![
+        "timings".into(),
+        format!("{} — total {:.1}s", timings.join(", "), s.total_seconds),
+    ]);
+    println!("{t}");
     println!(
-        "next: package and serve it with `mlops-lab deploy {}@{}`; monitor and retrain join this pipeline in a later release.",
-        s.registered.name, s.alias
+        "Try it: curl -s {}/invocations -H 'Content-Type: application/json' -d '{{\"dataframe_records\": [...]}}'",
+        s.endpoint
     );
+    println!(
+        "Next: mlops-lab monitor {} · mlops-lab alerts {} · mlops-lab rollback {}",
+        s.service, s.service, s.service
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn scenario_drift(d: &ScenarioDrift, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(d);
+    }
+    println!(
+        "{} ({}): {} reference rows vs {} current rows. {}",
+        d.scenario, d.dataset, d.reference_rows, d.current_rows, d.description
+    );
+    drift_table(&d.report);
+    if let Some(e) = d.expect_drift {
+        println!(
+            "catalogue expects {}: {}",
+            if e { "drift" } else { "no drift" },
+            if e == d.report.dataset_drift {
+                "as expected"
+            } else {
+                "NOT as expected"
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn drift_table(r: &DriftReport) {
+    let mut t = table(&[
+        "column",
+        "test",
+        "score",
+        "threshold",
+        "drift",
+        "KS D",
+        "KS p",
+        "W/std",
+        "PSI",
+        "chi² p",
+        "JS",
+    ]);
+    for c in &r.columns {
+        let mut row = vec![
+            c.column.clone(),
+            format!("{:?}", c.test).to_lowercase(),
+            format!("{:.4}", c.score),
+            num(Some(c.threshold)),
+            if c.drifted { "DRIFT".into() } else { "".into() },
+        ];
+        match &c.stats {
+            ColumnStats::Numeric(n) => row.extend([
+                format!("{:.4}", n.ks.statistic),
+                format!("{:.2e}", n.ks.pvalue),
+                format!("{:.4}", n.wasserstein_norm),
+                format!("{:.4}", n.psi.value),
+                String::new(),
+                String::new(),
+            ]),
+            ColumnStats::Categorical(k) => row.extend([
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                format!("{:.2e}", k.chi2.pvalue),
+                format!("{:.4}", k.jensenshannon),
+            ]),
+        }
+        t.add_row(row);
+    }
+    println!("{t}");
+    println!(
+        "{} of {} columns drifted ({:.0}%): {}",
+        r.drifted_columns,
+        r.columns.len(),
+        r.share * 100.0,
+        if r.dataset_drift {
+            "DATASET DRIFT"
+        } else {
+            "no dataset drift"
+        }
+    );
+}
+
+pub fn rollout(r: &RolloutResult, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(r);
+    }
+    println!(
+        "service {} → {} v{} ({}), stable endpoint {}",
+        r.service.name,
+        r.service.model_name,
+        r.deployed.deployment.model_version,
+        r.deployed.deployment.endpoint,
+        r.endpoint
+    );
+    if let Some(old) = &r.replaced {
+        println!(
+            "v{} drained in {} ms and removed",
+            old.model_version,
+            r.drain_ms.unwrap_or(0)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn services(list: &[ServiceStatus], json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(list);
+    }
+    let mut t = table(&[
+        "service", "model", "version", "previous", "endpoint", "gateway", "upstream",
+    ]);
+    for s in list {
+        t.add_row(vec![
+            s.service.name.clone(),
+            s.service.model_name.clone(),
+            s.service
+                .active_version
+                .map_or(String::new(), |v| v.to_string()),
+            s.service
+                .previous_version
+                .map_or(String::new(), |v| v.to_string()),
+            s.endpoint.clone(),
+            if s.gateway_up {
+                "up".into()
+            } else {
+                "DOWN".into()
+            },
+            s.upstream.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn traffic(s: &TrafficSummary, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(s);
+    }
+    println!(
+        "{} → {}: sent {}, ok {}, errors {} in {:.1}s; latency p50 {} ms, p95 {} ms, p99 {} ms; {} labels fed",
+        s.service,
+        s.endpoint,
+        s.sent,
+        s.ok,
+        s.errors,
+        s.seconds,
+        num(s.p50_ms),
+        num(s.p95_ms),
+        num(s.p99_ms),
+        s.labels_fed
+    );
+    if let Some(e) = &s.first_error {
+        println!("first error: {e}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn monitor(c: &CollectSummary, windows: &[WindowResult], json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(&serde_json::json!({"collected": c, "windows": windows}));
+    }
+    println!(
+        "collected {} new records from {} deployment(s) ({} lines read, {} /metrics scrapes)",
+        c.new_records, c.deployments, c.lines_read, c.scrapes
+    );
+    let mut t = table(&[
+        "window",
+        "versions",
+        "requests",
+        "error rate",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "drift share",
+        "quality",
+        "alerts",
+    ]);
+    for w in windows {
+        let r = &w.window;
+        t.add_row(vec![
+            format!("{} +{}s", time(r.start_ms), (r.end_ms - r.start_ms) / 1000),
+            r.versions.clone(),
+            r.requests.to_string(),
+            format!("{:.1}%", r.error_rate * 100.0),
+            num(r.latency_p50),
+            num(r.latency_p95),
+            num(r.latency_p99),
+            r.drift_share
+                .map_or("n/a".into(), |s| format!("{:.0}%", s * 100.0)),
+            match (&r.quality_metric, r.quality_value) {
+                (Some(m), Some(v)) => format!("{m} {v:.4} (n={})", r.labelled),
+                _ => String::new(),
+            },
+            w.alerts
+                .iter()
+                .map(|a| a.metric.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    println!("{t}");
+    if let Some(d) = windows.iter().rev().find_map(|w| w.drift.as_ref()) {
+        println!("latest window's drift:");
+        drift_table(d);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn alerts(rules: &[AlertRule], alerts: &[AlertRecord], json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(&serde_json::json!({"rules": rules, "alerts": alerts}));
+    }
+    let mut t = table(&["rule", "fires at or above", "starts a retrain"]);
+    for r in rules {
+        t.add_row(vec![
+            r.metric.as_str().to_string(),
+            num(Some(r.threshold)),
+            if r.retrain { "yes".into() } else { "no".into() },
+        ]);
+    }
+    println!("{t}");
+    let mut t = table(&["#", "when", "metric", "value", "message"]);
+    for a in alerts {
+        t.add_row(vec![
+            a.alert_id.to_string(),
+            time(a.created_at),
+            a.metric.clone(),
+            num(Some(a.value)),
+            a.message.clone(),
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn retrain(r: &RetrainResult, json: bool) -> Result<ExitCode> {
+    if json {
+        return json_out(r);
+    }
+    println!(
+        "{} ({}): {} labelled rows, {} added to training, {} most recent held out",
+        r.service, r.reason, r.labelled_rows, r.added_rows, r.holdout_rows
+    );
+    println!(
+        "{}: champion v{} {:.4}, challenger v{} {:.4} → {}",
+        r.metric,
+        r.champion_version,
+        r.champion_score,
+        r.challenger_version,
+        r.challenger_score,
+        r.decision
+    );
+    if let Some(ro) = &r.rollout {
+        println!(
+            "rolled out: {} now serves v{}",
+            ro.endpoint, ro.deployed.deployment.model_version
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,10 +16,10 @@ pub use catalog::{
     Catalog, ColumnExpectation, ColumnType, DatasetSpec, Derive, Expectations, ScenarioSpec, Slice,
     SliceValue, TargetSpec,
 };
-pub use load::{Table, read_csv};
+pub use load::{ColumnValues, Table, read_csv};
 pub use prepare::{PrepareOptions, Prepared, SplitSpec, Target, TaskSpec, prepare};
 pub use profile::{ColumnProfile, Histogram, Profile, profile};
-pub use scenario::scenario_slices;
+pub use scenario::{append_rows, scenario_slices};
 pub use validate::{ExpectationResult, ValidationReport, validate};
 
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,37 @@ impl Table {
         self.path.display().to_string()
     }
 
+    /// A column's values: numbers for numeric columns, text otherwise;
+    /// missing values are `None`.
+    pub fn values(&self, column: &str) -> Result<ColumnValues> {
+        if self.series(column)?.dtype().is_primitive_numeric() {
+            Ok(ColumnValues::Numeric(numeric_values(self, column)?))
+        } else {
+            Ok(ColumnValues::Text(text_values(self, column)?))
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.df.height()
+    }
+
+    /// Rows `rows` as raw values of `columns` (numbers or text; missing as
+    /// `Value::Missing`).
+    pub fn raw_rows(
+        &self,
+        columns: &[String],
+        rows: &[usize],
+    ) -> Result<Vec<Vec<lab_model::Value>>> {
+        let cols: Vec<ColumnValues> = columns
+            .iter()
+            .map(|c| self.values(c))
+            .collect::<Result<_>>()?;
+        Ok(rows
+            .iter()
+            .map(|&r| cols.iter().map(|c| c.value(r)).collect())
+            .collect())
+    }
+
     pub fn column_names(&self) -> Vec<String> {
         self.df
             .get_column_names()
@@ -190,6 +221,23 @@ fn first_text_in_numeric(path: &str, column: &str, series: &Series) -> Option<Da
         }),
         _ => None,
     })
+}
+
+/// A column's values by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnValues {
+    Numeric(Vec<Option<f64>>),
+    Text(Vec<Option<String>>),
+}
+
+impl ColumnValues {
+    pub fn value(&self, row: usize) -> lab_model::Value {
+        use lab_model::Value;
+        match self {
+            ColumnValues::Numeric(v) => v[row].map_or(Value::Missing, Value::Number),
+            ColumnValues::Text(v) => v[row].clone().map_or(Value::Missing, Value::Text),
+        }
+    }
 }
 
 /// Column values as `f64` (numeric columns) with missing as `None`.

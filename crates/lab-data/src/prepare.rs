@@ -183,6 +183,9 @@ pub struct Prepared {
     /// Raw test rows (ordered as the preprocessor's features), for checking a
     /// served model against in-process predictions.
     pub raw_test: Vec<Vec<Value>>,
+    /// Raw train rows, same order: the reference data monitoring compares
+    /// served traffic with.
+    pub raw_train: Vec<Vec<Value>>,
     /// 0-based data-row numbers of the CSV.
     pub train_rows: Vec<usize>,
     pub test_rows: Vec<usize>,
@@ -352,6 +355,9 @@ pub fn prepare(table: &Table, task: &TaskSpec, opts: &PrepareOptions) -> Result<
     let raw_test = (0..test_rows.len())
         .map(|j| test_cols.iter().map(|c| c[j].clone()).collect())
         .collect();
+    let raw_train = (0..train_rows.len())
+        .map(|j| train_cols.iter().map(|c| c[j].clone()).collect())
+        .collect();
 
     let target_of = |rows: &[usize]| -> Target {
         if task.task.is_classification() {
@@ -384,6 +390,7 @@ pub fn prepare(table: &Table, task: &TaskSpec, opts: &PrepareOptions) -> Result<
         x_test,
         y_test: target_of(&test_rows),
         raw_test,
+        raw_train,
         train_rows,
         test_rows,
         dropped_rows,

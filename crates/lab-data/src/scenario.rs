@@ -72,3 +72,45 @@ fn slice(table: &Table, s: &Slice, scenario: &str) -> Result<Table> {
         df,
     })
 }
+
+/// `base` restricted to `columns`, with the rows of `extra` (same columns,
+/// cast to `base`'s types) appended: the reference data plus newly labelled
+/// rows, for a retrain.
+pub fn append_rows(base: &Table, extra: &Table, columns: &[String]) -> Result<Table> {
+    base.require_columns(columns.iter())?;
+    extra.require_columns(columns.iter())?;
+    let cols: Vec<PlSmallStr> = columns.iter().map(|c| c.as_str().into()).collect();
+    let left = base
+        .df
+        .select(cols.clone())
+        .ctx(|| format!("selecting columns of {}", base.shown()))?;
+    let mut right = extra
+        .df
+        .select(cols)
+        .ctx(|| format!("selecting columns of {}", extra.shown()))?;
+    for c in columns {
+        let want = left
+            .column(c)
+            .ctx(|| format!("column `{c}`"))?
+            .dtype()
+            .clone();
+        let cast = right
+            .column(c)
+            .ctx(|| format!("column `{c}`"))?
+            .strict_cast(&want)
+            .ctx(|| {
+                format!(
+                    "{}: column `{c}` does not fit the reference's type {want}",
+                    extra.shown()
+                )
+            })?;
+        right.with_column(cast).ctx(|| format!("column `{c}`"))?;
+    }
+    let df = left
+        .vstack(&right)
+        .ctx(|| format!("appending {} to {}", extra.shown(), base.shown()))?;
+    Ok(Table {
+        path: extra.path.clone(),
+        df,
+    })
+}

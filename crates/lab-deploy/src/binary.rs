@@ -33,7 +33,35 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Path to a static `lab-serve` for this host's Linux architecture.
+/// Where a prebuilt gateway may be given instead of building it.
+pub const GATEWAY_BIN_ENV: &str = "MLOPS_LAB_GATEWAY_BIN";
+
+/// Path to `lab-gateway`, built (static, cached) with the server.
+pub fn gateway_binary(progress: Progress) -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os(GATEWAY_BIN_ENV).filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        if !p.is_file() {
+            return Err(DeployError::Binary(format!(
+                "{GATEWAY_BIN_ENV}={} is not a file",
+                p.display()
+            )));
+        }
+        return Ok(p);
+    }
+    let serve = static_server_binary(progress)?;
+    let bin = serve.with_file_name("lab-gateway");
+    if !bin.is_file() {
+        return Err(DeployError::Binary(format!(
+            "{} was not found next to {}: set {GATEWAY_BIN_ENV}",
+            bin.display(),
+            serve.display()
+        )));
+    }
+    Ok(bin)
+}
+
+/// Path to a static `lab-serve` for this host's Linux architecture (the
+/// same build makes `lab-gateway` beside it).
 pub fn static_server_binary(progress: Progress) -> Result<PathBuf> {
     if let Some(p) = std::env::var_os(SERVE_BIN_ENV).filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
@@ -75,7 +103,7 @@ pub fn static_server_binary(progress: Progress) -> Result<PathBuf> {
         .join(tree_key(&root.display().to_string()));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     progress(&format!(
-        "cargo build --release -p lab-serve --target {target} (static)"
+        "cargo build --release -p lab-serve -p lab-gateway --target {target} (static)"
     ));
     let out = Command::new(cargo)
         .current_dir(&root)
@@ -85,8 +113,9 @@ pub fn static_server_binary(progress: Progress) -> Result<PathBuf> {
             "--quiet",
             "-p",
             "lab-serve",
-            "--bin",
-            "lab-serve",
+            "-p",
+            "lab-gateway",
+            "--bins",
             "--target",
         ])
         .arg(&target)

@@ -170,6 +170,12 @@ async fn remove(docker: &Docker, id: &str) -> Result<()> {
         .map_err(|e| DeployError::Docker(e.to_string()))
 }
 
+/// Remove a container of ours, running or not.
+pub(crate) async fn force_remove(docker: &Docker, id: &str) -> Result<()> {
+    require_ours(docker, id).await?;
+    remove(docker, id).await
+}
+
 pub(crate) async fn running(docker: &Docker, id: &str) -> bool {
     docker
         .inspect_container(id, None)
@@ -192,6 +198,48 @@ pub(crate) async fn stop(docker: &Docker, id: &str) -> Result<()> {
         .await
         .map_err(|e| DeployError::Docker(e.to_string()))?;
     remove(docker, id).await
+}
+
+/// Complete stdout lines (the prediction log) written since `since_secs`
+/// (Unix seconds; 0 for all).
+pub(crate) async fn stdout_lines(
+    docker: &Docker,
+    id: &str,
+    since_secs: i64,
+) -> Result<Vec<String>> {
+    require_ours(docker, id).await?;
+    let opts = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(false)
+        .since(since_secs.clamp(0, i32::MAX as i64) as i32)
+        .build();
+    let mut s = docker.logs(id, Some(opts));
+    let mut buf = Vec::new();
+    while let Some(chunk) = s.next().await {
+        let chunk = chunk.map_err(|e| DeployError::Docker(e.to_string()))?;
+        buf.extend_from_slice(&chunk.into_bytes());
+    }
+    let text = String::from_utf8_lossy(&buf);
+    // A last line without its newline is still being written: left for the
+    // next collection.
+    let complete = text.rfind('\n').map_or("", |i| &text[..i]);
+    Ok(complete.lines().map(str::to_string).collect())
+}
+
+/// Restart a container of ours (SIGTERM, grace period, start again).
+pub(crate) async fn restart(docker: &Docker, id: &str) -> Result<()> {
+    require_ours(docker, id).await?;
+    docker
+        .restart_container(
+            id,
+            Some(
+                bollard::query_parameters::RestartContainerOptionsBuilder::default()
+                    .t(10)
+                    .build(),
+            ),
+        )
+        .await
+        .map_err(|e| DeployError::Docker(e.to_string()))
 }
 
 pub(crate) async fn logs(docker: &Docker, id: &str, tail: usize) -> Result<String> {

@@ -27,6 +27,18 @@ pub(crate) async fn request_async(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<HttpResponse> {
+    request_with_headers(endpoint, method, path, content_type, &[], body).await
+}
+
+/// One request with extra headers (`X-Request-Id`, ...).
+pub async fn request_with_headers(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<HttpResponse> {
     let addr = host_port(endpoint)?;
     let io = async {
         let mut s = tokio::net::TcpStream::connect(&addr).await?;
@@ -36,6 +48,9 @@ pub(crate) async fn request_async(
         );
         if let Some(ct) = content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
         s.write_all(head.as_bytes()).await?;
@@ -76,6 +91,17 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
 /// `GET endpoint+path`.
 pub fn get(endpoint: &str, path: &str) -> Result<HttpResponse> {
     block_on(get_async(endpoint, path))
+}
+
+/// `PUT endpoint+path` with a JSON body.
+pub fn put_json(endpoint: &str, path: &str, body: &[u8]) -> Result<HttpResponse> {
+    block_on(request_async(
+        endpoint,
+        "PUT",
+        path,
+        Some("application/json"),
+        body,
+    ))
 }
 
 /// `POST endpoint+path` with a body of `content_type`.

@@ -199,6 +199,31 @@ pub(crate) async fn build(
     })
 }
 
+/// Tags (or ids, when untagged) of every image labelled as ours.
+pub(crate) async fn list(docker: &Docker) -> Result<Vec<String>> {
+    let filters: std::collections::HashMap<String, Vec<String>> =
+        [("label".to_string(), vec![format!("{MANAGED_LABEL}=true")])].into();
+    let images = docker
+        .list_images(Some(
+            bollard::query_parameters::ListImagesOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| DeployError::Docker(e.to_string()))?;
+    Ok(images
+        .into_iter()
+        .flat_map(|i| {
+            let tags: Vec<String> = i
+                .repo_tags
+                .into_iter()
+                .filter(|t| t != "<none>:<none>")
+                .collect();
+            if tags.is_empty() { vec![i.id] } else { tags }
+        })
+        .collect())
+}
+
 pub(crate) async fn remove(docker: &Docker, image: &str) -> Result<()> {
     let inspect = docker
         .inspect_image(image)

@@ -8,17 +8,21 @@
 
 mod binary;
 mod container;
+mod gateway;
 mod http;
 mod image;
+mod load;
 mod local;
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use binary::{SERVE_BIN_ENV, static_server_binary};
-pub use http::{HttpResponse, get, post};
+pub use binary::{GATEWAY_BIN_ENV, SERVE_BIN_ENV, gateway_binary, static_server_binary};
+pub use gateway::{GatewayStatus, gateway_status, start_gateway, switch_upstream, wait_drained};
+pub use http::{HttpResponse, get, post, put_json};
 pub use image::{ImageInfo, dockerfile};
+pub use load::{LoadRequest, Outcome, run_load};
 
 /// Label every container and image of ours carries; nothing without it is
 /// ever touched.
@@ -221,11 +225,84 @@ impl Deployer {
         }
     }
 
+    /// New prediction-log lines of a deployment. Docker: complete stdout
+    /// lines since `cursor` (Unix seconds); local: complete lines of its log
+    /// file from byte `cursor`. Returns the lines and the next cursor. The
+    /// Docker cursor overlaps by a few seconds: callers deduplicate (every
+    /// line carries `instance` + `seq`).
+    pub fn prediction_log(
+        &self,
+        runtime: Runtime,
+        id: &str,
+        local_dir: &std::path::Path,
+        cursor: i64,
+    ) -> Result<(Vec<String>, i64)> {
+        match runtime {
+            Runtime::Local => {
+                let (lines, next) = local::stdout_lines(local_dir, cursor.max(0) as u64)?;
+                Ok((lines, next as i64))
+            }
+            Runtime::Docker => {
+                let docker = self.docker()?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0);
+                let lines = self
+                    .rt
+                    .block_on(container::stdout_lines(docker, id, cursor))?;
+                Ok((lines, (now - 5).max(0)))
+            }
+        }
+    }
+
+    /// Restart a container of ours in place (a crash-and-recover drill).
+    pub fn restart(&self, id: &str) -> Result<()> {
+        let docker = self.docker()?;
+        self.rt.block_on(container::restart(docker, id))
+    }
+
+    /// Remove every container and image labelled as ours; returns what was
+    /// removed (`container <name>`, `image <tag>`).
+    pub fn remove_all(&self) -> Result<Vec<String>> {
+        let docker = self.docker()?;
+        self.rt.block_on(async {
+            let mut removed = vec![];
+            for c in container::list(docker).await? {
+                container::force_remove(docker, &c.id).await?;
+                removed.push(format!("container {}", c.name));
+            }
+            for tag in image::list(docker).await? {
+                image::remove(docker, &tag).await?;
+                removed.push(format!("image {tag}"));
+            }
+            Ok(removed)
+        })
+    }
+
+    /// Run a load of HTTP requests at a fixed rate (see [`run_load`]).
+    pub fn load(
+        &self,
+        endpoint: &str,
+        requests: Vec<LoadRequest>,
+        rps: f64,
+        progress: &dyn Fn(usize, usize),
+    ) -> Vec<Outcome> {
+        self.rt
+            .block_on(run_load(endpoint, requests, rps, progress))
+    }
+
     /// Remove an image of ours.
     pub fn remove_image(&self, image: &str) -> Result<()> {
         let docker = self.docker()?;
         self.rt.block_on(image::remove(docker, image))
     }
+}
+
+/// SIGTERM a process we started (a gateway or a local server), then
+/// SIGKILL after 10 s.
+pub fn terminate(pid: u32) -> Result<()> {
+    local::stop(pid)
 }
 
 /// A free TCP port on 127.0.0.1 (the OS picks it).

@@ -121,3 +121,29 @@ pub(crate) fn logs(dir: &Path, tail: usize) -> Result<String> {
     }
     Ok(out)
 }
+
+/// Complete prediction-log lines of a local process from byte `offset`;
+/// returns them and the offset after the last complete line.
+pub(crate) fn stdout_lines(dir: &Path, offset: u64) -> Result<(Vec<String>, u64)> {
+    let path = dir.join("predictions.jsonl");
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((vec![], offset)),
+        Err(e) => {
+            return Err(DeployError::io(
+                format!("cannot read {}", path.display()),
+                e,
+            ));
+        }
+    };
+    let start = (offset as usize).min(bytes.len());
+    let rest = &bytes[start..];
+    let Some(end) = rest.iter().rposition(|&b| b == b'\n') else {
+        return Ok((vec![], start as u64));
+    };
+    let text = String::from_utf8_lossy(&rest[..end]);
+    Ok((
+        text.lines().map(str::to_string).collect(),
+        (start + end + 1) as u64,
+    ))
+}

@@ -24,7 +24,7 @@ impl From<lab_deploy::DeployError> for PipelineError {
     }
 }
 
-fn runtime_of(d: &DeploymentRecord) -> Runtime {
+pub(crate) fn runtime_of(d: &DeploymentRecord) -> Runtime {
     if d.runtime == "local" {
         Runtime::Local
     } else {

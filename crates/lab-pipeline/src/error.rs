@@ -14,6 +14,8 @@ pub enum PipelineError {
     Model(#[from] lab_model::ArtifactError),
     #[error(transparent)]
     Deploy(lab_deploy::DeployError),
+    #[error(transparent)]
+    Monitor(#[from] lab_monitor::MonitorError),
     #[error("{0}")]
     Invalid(String),
     #[error("{0} not found")]
@@ -65,6 +67,7 @@ impl PipelineError {
                 lab_deploy::DeployError::Build(_) => "deploy.build",
                 _ => "deploy.error",
             },
+            PipelineError::Monitor(_) => "monitor.invalid",
             PipelineError::Invalid(_) => "invalid",
             PipelineError::NotFound(_) => "not_found",
         }

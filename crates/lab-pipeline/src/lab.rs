@@ -21,6 +21,29 @@ pub enum DataSource {
     Catalog { name: String },
     /// The learner's own CSV file.
     File { path: PathBuf },
+    /// The reference slice of a catalogue dataset's drift scenario (what a
+    /// model is first trained on in the monitoring lessons).
+    Scenario { name: String, scenario: String },
+    /// A catalogue dataset (or its scenario's reference slice) plus newly
+    /// labelled rows from a CSV with the task's feature and target columns:
+    /// the data of a retrain.
+    Augmented {
+        name: String,
+        scenario: Option<String>,
+        extra: PathBuf,
+    },
+}
+
+impl DataSource {
+    /// The catalogue dataset behind this source, if any.
+    pub fn dataset_name(&self) -> Option<&str> {
+        match self {
+            DataSource::Catalog { name }
+            | DataSource::Scenario { name, .. }
+            | DataSource::Augmented { name, .. } => Some(name),
+            DataSource::File { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,18 +171,6 @@ pub struct RunComparison {
     pub best: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HeadlessSummary {
-    pub dataset: String,
-    pub rows: usize,
-    pub validation_passed: usize,
-    pub validation_failed: usize,
-    pub train: TrainResult,
-    pub registered: ModelVersion,
-    pub alias: String,
-    pub lab_home: String,
-}
-
 /// The registered-model name used for a catalogue task by default.
 pub fn default_model_name(dataset: &str, target: &str) -> String {
     format!("{dataset}-{target}")
@@ -199,6 +210,39 @@ impl Lab {
                 Ok((table, Some(spec)))
             }
             DataSource::File { path } => Ok((lab_data::read_csv(path, &BTreeMap::new())?, None)),
+            DataSource::Scenario { name, scenario } => {
+                let (table, spec) = self.load(&DataSource::Catalog { name: name.clone() })?;
+                let spec = spec.expect("catalogue sources have a spec");
+                let (owner, sc) = self.catalog.scenario(scenario)?;
+                if owner.name != spec.name {
+                    return Err(PipelineError::Invalid(format!(
+                        "scenario `{scenario}` belongs to dataset `{}`, not `{name}`",
+                        owner.name
+                    )));
+                }
+                let (reference, _) = lab_data::scenario_slices(&table, sc)?;
+                Ok((reference, Some(spec)))
+            }
+            DataSource::Augmented {
+                name,
+                scenario,
+                extra,
+            } => {
+                let base = match scenario {
+                    Some(sc) => DataSource::Scenario {
+                        name: name.clone(),
+                        scenario: sc.clone(),
+                    },
+                    None => DataSource::Catalog { name: name.clone() },
+                };
+                let (table, spec) = self.load(&base)?;
+                let spec = spec.expect("catalogue sources have a spec");
+                let target = spec.target(None)?;
+                let mut columns = target.features.clone();
+                columns.push(target.column.clone());
+                let extra = lab_data::read_csv(extra, &BTreeMap::new())?;
+                Ok((lab_data::append_rows(&table, &extra, &columns)?, Some(spec)))
+            }
         }
     }
 
@@ -245,6 +289,11 @@ impl Lab {
                 t
             }
         };
+        // The shipped split indexes the whole file: not a slice of it.
+        let mut task = task;
+        if !matches!(req.source, DataSource::Catalog { .. }) {
+            task.reference_split = None;
+        }
         let split = match (req.seed, &task.reference_split) {
             (None, Some(_)) if req.test_fraction == 0.25 => SplitSpec::Reference,
             (seed, _) => SplitSpec::Seeded {
@@ -393,6 +442,17 @@ impl Lab {
         self.home().write_atomic(
             &eval_rel,
             serde_json::to_string_pretty(&eval)
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
+
+        // The reference data monitoring compares served traffic with: the
+        // raw train rows, their labels and the model's predictions on them.
+        let ref_rel = format!("{}/reference.json", run.artifact_uri);
+        let reference = reference_json(prepared, &out.artifact);
+        self.home().write_atomic(
+            &ref_rel,
+            serde_json::to_string(&reference)
                 .unwrap_or_default()
                 .as_bytes(),
         )?;
@@ -627,51 +687,49 @@ impl Lab {
             best,
         })
     }
+}
 
-    /// The headless path for now: data → train → validate → register on the
-    /// red-wine data, and the `champion` alias when the gate passes and the
-    /// run beats the current champion.
-    pub fn headless(&self, sink: &dyn Fn(Event)) -> Result<HeadlessSummary> {
-        let source = DataSource::Catalog {
-            name: "wine-quality-red".into(),
-        };
-        let report = stage(sink, Stage::Data, "validating wine-quality-red", || {
-            let report = self.validate(&source)?;
-            if !report.success() {
-                return Err(PipelineError::Invalid(format!(
-                    "data validation failed: {} of {} expectations; see `mlops-lab data validate wine-quality-red`",
-                    report.failed,
-                    report.failed + report.passed
-                )));
-            }
-            let msg = format!("{} expectations passed", report.passed);
-            Ok((report, msg))
-        })?;
-        let req = TrainRequest {
-            experiment: Some("headless".into()),
-            ..TrainRequest::new(source, ModelKind::LogisticRegression)
-        };
-        let train = self.train(&req, sink)?;
-        let name = default_model_name(&train.dataset, &train.target);
-        let mv = self.register(&train.run_id, &name)?;
-        let promote = train.gate.passed
-            && train
-                .champion
-                .as_ref()
-                .is_none_or(|c| c.comparison.challenger_wins);
-        let alias = if promote { "champion" } else { "challenger" };
-        let mv = self.set_alias(&name, mv.version, alias)?;
-        Ok(HeadlessSummary {
-            dataset: train.dataset.clone(),
-            rows: report.rows,
-            validation_passed: report.passed,
-            validation_failed: report.failed,
-            train,
-            registered: mv,
-            alias: alias.to_string(),
-            lab_home: self.home().root().display().to_string(),
-        })
+fn value_json(v: &lab_model::Value) -> serde_json::Value {
+    match v {
+        lab_model::Value::Number(x) => serde_json::json!(x),
+        lab_model::Value::Text(t) => serde_json::json!(t),
+        lab_model::Value::Missing => serde_json::Value::Null,
     }
+}
+
+fn prediction_json(p: &lab_model::Prediction) -> serde_json::Value {
+    match p {
+        lab_model::Prediction::Class { label, .. } => serde_json::json!(label),
+        lab_model::Prediction::Value { value } => serde_json::json!(value),
+        lab_model::Prediction::Cluster { cluster } => serde_json::json!(cluster),
+    }
+}
+
+/// `reference.json`: `{features, rows, target, predictions}`.
+fn reference_json(prepared: &Prepared, artifact: &ModelArtifact) -> serde_json::Value {
+    let rows: Vec<Vec<serde_json::Value>> = prepared
+        .raw_train
+        .iter()
+        .map(|r| r.iter().map(value_json).collect())
+        .collect();
+    let target: Vec<serde_json::Value> = match &prepared.y_train {
+        lab_data::Target::Classes(c) => c
+            .iter()
+            .map(|&i| serde_json::json!(prepared.classes.get(i)))
+            .collect(),
+        lab_data::Target::Values(v) => v.iter().map(|x| serde_json::json!(x)).collect(),
+    };
+    let predictions: Vec<serde_json::Value> = artifact
+        .predict_rows(&prepared.raw_train)
+        .map(|p| p.iter().map(prediction_json).collect())
+        .unwrap_or_default();
+    serde_json::json!({
+        "features": prepared.task.features,
+        "target": prepared.task.target_name,
+        "rows": rows,
+        "labels": target,
+        "predictions": predictions,
+    })
 }
 
 fn summarize(m: &BTreeMap<String, f64>) -> String {

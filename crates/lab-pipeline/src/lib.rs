@@ -10,14 +10,26 @@ mod error;
 mod events;
 mod failpoint;
 mod lab;
+mod monitor;
+mod pipeline;
+mod retrain;
+mod service;
+mod traffic;
 
 pub use deploy::{DeployResult, PredictInput};
 pub use error::PipelineError;
 pub use events::{Event, Stage};
 pub use lab::{
-    DataSource, HeadlessSummary, Lab, ModelRef, RunComparison, TrainRequest, TrainResult,
-    default_model_name,
+    DataSource, Lab, ModelRef, RunComparison, TrainRequest, TrainResult, default_model_name,
 };
+pub use lab_monitor::{
+    AlertMetric, AlertRule, ColumnDrift, ColumnStats, DriftConfig, DriftReport, DriftTest,
+};
+pub use monitor::{CollectSummary, MIN_DRIFT_ROWS, ScenarioDrift, WindowResult};
+pub use pipeline::{DEFAULT_SCENARIO, PipelineRequest, PipelineSummary, StageTiming};
+pub use retrain::RetrainResult;
+pub use service::{RolloutResult, ServiceStatus};
+pub use traffic::{TrafficMix, TrafficRequest, TrafficSummary};
 
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 
@@ -25,6 +37,7 @@ pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 pub use lab_data::{Catalog, DatasetSpec, Profile, ValidationReport};
 pub use lab_model::{MissingPolicy, ModelKind, Task};
 pub use lab_store::{
-    DeploymentRecord, Experiment, LabHome, ModelVersion, RegisteredModel, Run, RunFilter, RunStatus,
+    AlertRecord, DeploymentRecord, Experiment, LabHome, ModelVersion, RegisteredModel,
+    RetrainRecord, Run, RunFilter, RunStatus, Service, WindowRecord,
 };
 pub use lab_train::{Comparison, GateResult, ParamSpec, param_specs};

@@ -124,11 +124,13 @@ impl AppState {
             .record(
                 &self.0.artifact,
                 cfg,
-                endpoint,
+                predlog::Served {
+                    endpoint,
+                    latency_ms,
+                    request_id,
+                },
                 &rows,
                 &preds,
-                latency_ms,
-                request_id,
             )
             .await;
         Ok(preds)

@@ -63,6 +63,13 @@ pub struct ErrorRecord {
     pub request_id: Option<String>,
 }
 
+/// The request a batch of predictions answered.
+pub(crate) struct Served<'a> {
+    pub endpoint: &'a str,
+    pub latency_ms: f64,
+    pub request_id: Option<&'a str>,
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -138,12 +145,15 @@ impl PredLog {
         &self,
         artifact: &ModelArtifact,
         cfg: &ServerConfig,
-        endpoint: &str,
+        request: Served<'_>,
         rows: &[Vec<Value>],
         preds: &[Prediction],
-        latency_ms: f64,
-        request_id: Option<&str>,
     ) {
+        let Served {
+            endpoint,
+            latency_ms,
+            request_id,
+        } = request;
         let Some(tx) = &self.tx else { return };
         let ts_ms = now_ms();
         let names = artifact.preprocessor.input_names();

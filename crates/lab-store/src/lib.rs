@@ -11,9 +11,11 @@
 
 mod home;
 mod migrations;
+mod monitoring;
 mod store;
 
 pub use home::LabHome;
+pub use monitoring::{AlertRecord, AlertRuleRecord, LogRow, RetrainRecord, Service, WindowRecord};
 pub use store::{
     DeploymentRecord, Experiment, LessonProgress, Metric, ModelVersion, RegisteredModel, Run,
     RunFilter, RunStatus, Store,

@@ -128,6 +128,119 @@ CREATE TABLE deployments (
     stopped_at        INTEGER
 );
 "#,
+    // 3: monitoring. Services (a stable gateway endpoint per model), the
+    // collected prediction log, late ground truth, windows, alerts, retrains.
+    r#"
+ALTER TABLE deployments ADD COLUMN service TEXT;
+CREATE TABLE services (
+    name                   TEXT PRIMARY KEY,
+    model_name             TEXT NOT NULL,
+    port                   INTEGER NOT NULL,
+    gateway_pid            INTEGER,
+    active_deployment_id   TEXT,
+    active_version         INTEGER,
+    previous_version       INTEGER,
+    -- the catalogue dataset and scenario whose data the model was trained on
+    dataset                TEXT,
+    scenario               TEXT,
+    created_at             INTEGER NOT NULL,
+    updated_at             INTEGER NOT NULL
+);
+-- One row per prediction-log line; (instance, seq) makes collection idempotent.
+CREATE TABLE prediction_log (
+    instance       TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    deployment_id  TEXT NOT NULL,
+    service        TEXT,
+    kind           TEXT NOT NULL CHECK (kind IN ('prediction','error')),
+    ts_ms          INTEGER NOT NULL,
+    model_version  TEXT NOT NULL,
+    endpoint       TEXT NOT NULL,
+    status         INTEGER NOT NULL,
+    latency_ms     REAL NOT NULL,
+    request_id     TEXT,
+    row_index      INTEGER NOT NULL DEFAULT 0,
+    features       TEXT,
+    prediction     TEXT,
+    PRIMARY KEY (instance, seq)
+);
+CREATE INDEX prediction_log_service_ts ON prediction_log (service, ts_ms);
+CREATE INDEX prediction_log_request ON prediction_log (request_id, row_index);
+CREATE TABLE ground_truth (
+    request_id   TEXT NOT NULL,
+    row_index    INTEGER NOT NULL DEFAULT 0,
+    label        TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    PRIMARY KEY (request_id, row_index)
+);
+CREATE TABLE collection_cursors (
+    deployment_id  TEXT PRIMARY KEY,
+    cursor         INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+);
+CREATE TABLE metric_scrapes (
+    scrape_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    deployment_id  TEXT NOT NULL,
+    ts_ms          INTEGER NOT NULL,
+    requests_total REAL NOT NULL,
+    errors_total   REAL NOT NULL,
+    body           TEXT NOT NULL
+);
+CREATE TABLE monitor_windows (
+    window_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    service        TEXT NOT NULL,
+    start_ms       INTEGER NOT NULL,
+    end_ms         INTEGER NOT NULL,
+    versions       TEXT NOT NULL,
+    requests       INTEGER NOT NULL,
+    errors         INTEGER NOT NULL,
+    error_rate     REAL NOT NULL,
+    latency_p50    REAL,
+    latency_p95    REAL,
+    latency_p99    REAL,
+    drift_share    REAL,
+    dataset_drift  INTEGER,
+    quality_metric TEXT,
+    quality_value  REAL,
+    labelled       INTEGER NOT NULL DEFAULT 0,
+    detail         TEXT NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    UNIQUE (service, start_ms, end_ms)
+);
+CREATE TABLE alert_rules (
+    service    TEXT NOT NULL,
+    metric     TEXT NOT NULL,
+    threshold  REAL NOT NULL,
+    retrain    INTEGER NOT NULL,
+    PRIMARY KEY (service, metric)
+);
+CREATE TABLE alerts (
+    alert_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    service    TEXT NOT NULL,
+    window_id  INTEGER NOT NULL REFERENCES monitor_windows (window_id) ON DELETE CASCADE,
+    metric     TEXT NOT NULL,
+    value      REAL NOT NULL,
+    threshold  REAL NOT NULL,
+    message    TEXT NOT NULL,
+    evidence   TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (window_id, metric)
+);
+CREATE TABLE retrains (
+    retrain_id         TEXT PRIMARY KEY,
+    service            TEXT NOT NULL,
+    reason             TEXT NOT NULL,
+    champion_version   INTEGER,
+    challenger_run_id  TEXT,
+    challenger_version INTEGER,
+    metric             TEXT,
+    champion_score     REAL,
+    challenger_score   REAL,
+    promoted           INTEGER NOT NULL,
+    detail             TEXT NOT NULL,
+    created_at         INTEGER NOT NULL
+);
+"#,
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -150,7 +150,7 @@ pub struct RunFilter {
 
 /// The open store. One per process is enough; it holds this process's lease.
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     home: LabHome,
     lease_name: String,
     _lease: File,

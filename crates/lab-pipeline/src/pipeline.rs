@@ -1,0 +1,358 @@
+//! The whole pipeline, headless: Data → Train → Validate → Package →
+//! Deploy → Monitor → Retrain on a drift scenario, and `reset`.
+
+use std::time::Instant;
+
+use lab_model::{ModelKind, Task};
+use lab_monitor::DriftConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::events::{Event, Stage, stage};
+use crate::lab::{DataSource, Lab, ModelRef, TrainRequest, default_model_name};
+use crate::monitor::WindowResult;
+use crate::retrain::RetrainResult;
+use crate::service::RolloutResult;
+use crate::traffic::{TrafficMix, TrafficRequest, TrafficSummary};
+use crate::{PipelineError, Result};
+
+/// The default scenario of `pipeline run`.
+pub const DEFAULT_SCENARIO: &str = "auto-mpg-drift";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PipelineRequest {
+    pub scenario: String,
+    /// Requests of drifted traffic sent in the Monitor stage.
+    pub requests: usize,
+    pub rps: f64,
+    /// Run servers as local processes instead of containers.
+    pub local: bool,
+}
+
+impl Default for PipelineRequest {
+    fn default() -> Self {
+        PipelineRequest {
+            scenario: DEFAULT_SCENARIO.into(),
+            requests: 300,
+            rps: 200.0,
+            local: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageTiming {
+    pub stage: Stage,
+    pub millis: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PipelineSummary {
+    pub dataset: String,
+    pub scenario: String,
+    pub service: String,
+    pub endpoint: String,
+    pub run_id: String,
+    pub model: String,
+    pub version: i64,
+    pub image: Option<String>,
+    pub image_size_bytes: Option<i64>,
+    pub runtime: String,
+    pub traffic: TrafficSummary,
+    pub window: WindowResult,
+    pub dataset_drift: Option<bool>,
+    pub drift_share: Option<f64>,
+    pub drifted_features: Vec<String>,
+    pub alerts: Vec<String>,
+    pub retrain: Option<RetrainResult>,
+    /// The version serving at the end.
+    pub serving_version: i64,
+    pub timings: Vec<StageTiming>,
+    pub total_seconds: f64,
+    pub lab_home: String,
+}
+
+impl Lab {
+    /// Run the whole pipeline on `req.scenario`: train on its reference
+    /// slice, deploy behind the service's stable endpoint, send drifted
+    /// traffic with late labels, collect and evaluate a monitoring window,
+    /// and retrain (and roll out) when an alert asks for it.
+    pub fn run_pipeline(
+        &self,
+        req: &PipelineRequest,
+        sink: &dyn Fn(Event),
+    ) -> Result<PipelineSummary> {
+        let t0 = Instant::now();
+        let timings = std::cell::RefCell::new(Vec::<StageTiming>::new());
+        let sink = |e: Event| {
+            if let Event::StageFinished { stage, millis, .. } = &e {
+                timings.borrow_mut().push(StageTiming {
+                    stage: *stage,
+                    millis: *millis,
+                });
+            }
+            sink(e)
+        };
+        let (spec, sc) = self.catalog.scenario(&req.scenario)?;
+        let dataset = spec.name.clone();
+        let target = spec.target(None)?;
+        let service = dataset.clone();
+
+        stage(&sink, Stage::Data, format!("validating {dataset}"), || {
+            let report = self.validate(&DataSource::Catalog {
+                name: dataset.clone(),
+            })?;
+            if !report.success() {
+                return Err(PipelineError::Invalid(format!(
+                    "data validation failed: {} of {} expectations; see `mlops-lab data validate {dataset}`",
+                    report.failed,
+                    report.failed + report.passed
+                )));
+            }
+            Ok((
+                (),
+                format!(
+                    "{} rows, {} expectations passed",
+                    report.rows, report.passed
+                ),
+            ))
+        })?;
+
+        let model = match target.task {
+            Task::Regression => ModelKind::LinearRegression,
+            _ => ModelKind::LogisticRegression,
+        };
+        let train_req = TrainRequest {
+            experiment: Some(format!("{}-pipeline", sc.name)),
+            ..TrainRequest::new(
+                DataSource::Scenario {
+                    name: dataset.clone(),
+                    scenario: sc.name.clone(),
+                },
+                model,
+            )
+        };
+        let trained = self.train(&train_req, &sink)?;
+        let name = default_model_name(&trained.dataset, &trained.target);
+        let mv = self.register(&trained.run_id, &name)?;
+        let promote = trained.gate.passed
+            && trained
+                .champion
+                .as_ref()
+                .is_none_or(|c| c.comparison.challenger_wins);
+        self.set_alias(
+            &name,
+            mv.version,
+            if promote { "champion" } else { "challenger" },
+        )?;
+        let serve = if promote {
+            mv.clone()
+        } else {
+            self.resolve_model(&ModelRef::Alias(name.clone(), "champion".into()))
+                .unwrap_or(mv.clone())
+        };
+
+        stage(
+            &sink,
+            Stage::Package,
+            "building the static model server and gateway (cached)",
+            || {
+                let bin = lab_deploy::static_server_binary(&|_| {})?;
+                let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
+                Ok::<_, PipelineError>((
+                    (),
+                    format!("{} ({:.1} MB)", bin.display(), size as f64 / 1e6),
+                ))
+            },
+        )?;
+        let rollout: RolloutResult = self.rollout(
+            &service,
+            &ModelRef::Version(name.clone(), serve.version),
+            req.local,
+            &sink,
+        )?;
+        self.set_service_data(&service, &dataset, Some(&sc.name))?;
+
+        let traffic = self.traffic(
+            &TrafficRequest {
+                service: service.clone(),
+                scenario: sc.name.clone(),
+                mix: TrafficMix::Drift,
+                rps: req.rps,
+                requests: req.requests,
+                labels: true,
+                seed: 42,
+            },
+            &sink,
+        )?;
+        if traffic.errors > 0 {
+            return Err(PipelineError::Invalid(format!(
+                "{} of {} requests failed: {}",
+                traffic.errors,
+                traffic.sent,
+                traffic.first_error.clone().unwrap_or_default()
+            )));
+        }
+        let window = stage(
+            &sink,
+            Stage::Monitor,
+            "collecting the prediction log and evaluating the window",
+            || {
+                // The server writes its log asynchronously: collect until
+                // every answered request is in the store.
+                let deadline = Instant::now() + std::time::Duration::from_secs(10);
+                loop {
+                    self.collect(&service)?;
+                    let n = self
+                        .store
+                        .log_rows(&service, traffic.start_ms, traffic.end_ms + 1)?
+                        .len();
+                    if n >= traffic.ok || Instant::now() > deadline {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                let w = self.evaluate_window(
+                    &service,
+                    traffic.start_ms,
+                    traffic.end_ms + 1,
+                    &DriftConfig::default(),
+                )?;
+                let msg = format!(
+                    "{} requests, drift share {}, {} alert(s)",
+                    w.window.requests,
+                    w.window
+                        .drift_share
+                        .map_or("n/a".into(), |s| format!("{:.0}%", s * 100.0)),
+                    w.alerts.len()
+                );
+                Ok::<_, PipelineError>((w, msg))
+            },
+        )?;
+        let retrain_alert = window.alerts.iter().find(|a| {
+            serde_json::from_str::<serde_json::Value>(&a.evidence)
+                .ok()
+                .and_then(|e| e["retrain"].as_bool())
+                .unwrap_or(false)
+        });
+        let retrain = match retrain_alert {
+            Some(a) => Some(self.retrain(
+                &service,
+                &format!("alert #{}: {}", a.alert_id, a.message),
+                req.local,
+                &sink,
+            )?),
+            None => {
+                sink(Event::StageFinished {
+                    stage: Stage::Retrain,
+                    message: "no alert asked for a retrain".into(),
+                    millis: 0,
+                });
+                None
+            }
+        };
+        let serving_version = retrain.as_ref().filter(|r| r.promoted).map_or(
+            rollout.service.active_version.unwrap_or(serve.version),
+            |r| r.challenger_version,
+        );
+        let drift = window.drift.as_ref();
+        Ok(PipelineSummary {
+            dataset,
+            scenario: sc.name.clone(),
+            endpoint: rollout.endpoint.clone(),
+            service,
+            run_id: trained.run_id.clone(),
+            model: name,
+            version: serve.version,
+            image: rollout.deployed.deployment.image_tag.clone(),
+            image_size_bytes: rollout.deployed.deployment.image_size_bytes,
+            runtime: rollout.deployed.deployment.runtime.clone(),
+            dataset_drift: drift.map(|d| d.dataset_drift),
+            drift_share: drift.map(|d| d.share),
+            drifted_features: drift
+                .map(|d| {
+                    d.columns
+                        .iter()
+                        .filter(|c| c.drifted)
+                        .map(|c| c.column.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            alerts: window.alerts.iter().map(|a| a.message.clone()).collect(),
+            traffic,
+            window,
+            retrain,
+            serving_version,
+            timings: {
+                // One entry per stage, in pipeline order, summed.
+                let all = timings.into_inner();
+                Stage::ALL
+                    .iter()
+                    .filter_map(|st| {
+                        let ms: Vec<u64> = all
+                            .iter()
+                            .filter(|t| t.stage == *st)
+                            .map(|t| t.millis)
+                            .collect();
+                        (!ms.is_empty()).then(|| StageTiming {
+                            stage: *st,
+                            millis: ms.iter().sum(),
+                        })
+                    })
+                    .collect()
+            },
+            total_seconds: t0.elapsed().as_secs_f64(),
+            lab_home: self.home().root().display().to_string(),
+        })
+    }
+
+    /// What `reset` would remove.
+    pub fn reset_plan(&self) -> Result<Vec<String>> {
+        let mut plan = vec![];
+        for s in self.store.list_services()? {
+            plan.push(format!(
+                "gateway of service {} (127.0.0.1:{})",
+                s.name, s.port
+            ));
+        }
+        for d in self.store.list_deployments(true)? {
+            plan.push(format!(
+                "{} deployment {} ({})",
+                d.runtime, d.name, d.endpoint
+            ));
+        }
+        plan.push("every Docker container and image labelled dev.mlops-lab.managed=true".into());
+        plan.push(format!("the lab home {}", self.home().root().display()));
+        Ok(plan)
+    }
+
+    /// Remove our gateways, local servers, containers and images, then the
+    /// lab home. Consumes the lab: nothing is left to use.
+    pub fn reset(self) -> Result<Vec<String>> {
+        let mut done = vec![];
+        for s in self.store.list_services()? {
+            self.stop_gateway(&s);
+            done.push(format!("stopped gateway {}", s.name));
+        }
+        for d in self.store.list_deployments(true)? {
+            if d.runtime == "local"
+                && let Some(pid) = d.pid
+            {
+                let _ = lab_deploy::terminate(pid as u32);
+                done.push(format!("stopped local server {}", d.name));
+            }
+        }
+        let deployer = lab_deploy::Deployer::new()?;
+        if deployer.docker_available().is_ok() {
+            done.extend(deployer.remove_all()?);
+        } else {
+            done.push("Docker not running: no containers or images to remove".into());
+        }
+        let root = self.home().root().to_path_buf();
+        drop(self);
+        std::fs::remove_dir_all(&root).map_err(|e| {
+            PipelineError::Invalid(format!("cannot remove {}: {e}", root.display()))
+        })?;
+        done.push(format!("removed {}", root.display()));
+        Ok(done)
+    }
+}

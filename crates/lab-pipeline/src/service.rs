@@ -1,0 +1,254 @@
+//! Services: one stable endpoint per model (a `lab-gateway` on a fixed
+//! loopback port, the role of a Kubernetes Service) and zero-downtime
+//! rollouts behind it.
+
+use std::time::{Duration, Instant};
+
+use lab_deploy::Deployer;
+use lab_store::{DeploymentRecord, Service, now_ms};
+use serde::{Deserialize, Serialize};
+
+use crate::deploy::DeployResult;
+use crate::events::{Event, Stage, stage};
+use crate::lab::{Lab, ModelRef};
+use crate::monitor::CollectSummary;
+use crate::{PipelineError, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RolloutResult {
+    pub service: Service,
+    /// The stable endpoint learners call.
+    pub endpoint: String,
+    pub deployed: DeployResult,
+    /// The deployment that served before, now drained and stopped.
+    pub replaced: Option<DeploymentRecord>,
+    pub drain_ms: Option<u64>,
+    pub gateway_started: bool,
+}
+
+/// A service with its gateway's state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    #[serde(flatten)]
+    pub service: Service,
+    pub endpoint: String,
+    pub gateway_up: bool,
+    pub upstream: Option<String>,
+}
+
+impl Lab {
+    /// Deploy `model` and move `service`'s traffic to it: the new server is
+    /// ready before the switch, the old one is drained (no request in
+    /// flight), its log collected, and then removed.
+    pub fn rollout(
+        &self,
+        service: &str,
+        model: &ModelRef,
+        local: bool,
+        sink: &dyn Fn(Event),
+    ) -> Result<RolloutResult> {
+        check_service_name(service)?;
+        let existing = self.store.service(service)?;
+        let mv = self.resolve_model(model)?;
+        if let Some(s) = &existing
+            && s.model_name != mv.name
+        {
+            return Err(PipelineError::Invalid(format!(
+                "service `{service}` serves model `{}`, not `{}`",
+                s.model_name, mv.name
+            )));
+        }
+        let deployed = self.deploy(&ModelRef::Version(mv.name.clone(), mv.version), local, sink)?;
+        let new = deployed.deployment.clone();
+        self.store
+            .set_deployment_service(&new.deployment_id, service)?;
+        let (svc, gateway_started, replaced, drain_ms) = stage(
+            sink,
+            Stage::Deploy,
+            format!("routing service `{service}` to v{}", mv.version),
+            || {
+                let deployer = Deployer::new()?;
+                let port = match &existing {
+                    Some(s) => s.port as u16,
+                    None => free_port()?,
+                };
+                let up = lab_deploy::gateway_status(port).is_some();
+                let mut gateway_pid = existing.as_ref().and_then(|s| s.gateway_pid);
+                if up {
+                    lab_deploy::switch_upstream(port, &new.endpoint)?;
+                } else {
+                    let bin = lab_deploy::gateway_binary(&|_| {})?;
+                    let dir = self.home().confine("services")?.join(service);
+                    gateway_pid = Some(
+                        lab_deploy::start_gateway(&bin, port, &new.endpoint, &dir)
+                            .map_err(|e| {
+                                PipelineError::Invalid(format!(
+                                    "{e}. The service's port 127.0.0.1:{port} may be taken by another program: free it, or `mlops-lab reset`"
+                                ))
+                            })? as i64,
+                    );
+                }
+                // Drain and remove the old deployment.
+                let old = existing
+                    .as_ref()
+                    .and_then(|s| s.active_deployment_id.clone())
+                    .filter(|id| *id != new.deployment_id)
+                    .map(|id| self.store.find_deployment(&id))
+                    .transpose()?
+                    .filter(|d| d.status == "running");
+                let mut drain_ms = None;
+                if let Some(old) = &old {
+                    let t = Instant::now();
+                    if up {
+                        lab_deploy::wait_drained(port, &old.endpoint, Duration::from_secs(60))?;
+                    }
+                    drain_ms = Some(t.elapsed().as_millis() as u64);
+                    // Its prediction log goes into the store before the
+                    // container (and its log) is removed.
+                    let mut c = CollectSummary::default();
+                    self.collect_deployment(&deployer, old, service, &mut c)?;
+                    self.stop_deployment(&old.deployment_id)?;
+                }
+                let now = now_ms();
+                let svc = Service {
+                    name: service.to_string(),
+                    model_name: mv.name.clone(),
+                    port: port as i64,
+                    gateway_pid,
+                    active_deployment_id: Some(new.deployment_id.clone()),
+                    active_version: Some(mv.version),
+                    previous_version: existing
+                        .as_ref()
+                        .and_then(|s| s.active_version)
+                        .filter(|v| *v != mv.version)
+                        .or(existing.as_ref().and_then(|s| s.previous_version)),
+                    dataset: existing.as_ref().and_then(|s| s.dataset.clone()),
+                    scenario: existing.as_ref().and_then(|s| s.scenario.clone()),
+                    created_at: existing.as_ref().map_or(now, |s| s.created_at),
+                    updated_at: now,
+                };
+                self.store.upsert_service(&svc)?;
+                let msg = format!(
+                    "{} → v{} at {}{}",
+                    svc.endpoint(),
+                    mv.version,
+                    new.endpoint,
+                    match (&old, drain_ms) {
+                        (Some(o), Some(ms)) =>
+                            format!("; v{} drained in {ms} ms and removed", o.model_version),
+                        _ => String::new(),
+                    }
+                );
+                Ok::<_, PipelineError>(((svc, !up, old, drain_ms), msg))
+            },
+        )?;
+        Ok(RolloutResult {
+            endpoint: svc.endpoint(),
+            service: svc,
+            deployed,
+            replaced,
+            drain_ms,
+            gateway_started,
+        })
+    }
+
+    /// Roll `service` back to the version it served before.
+    pub fn rollback(
+        &self,
+        service: &str,
+        local: bool,
+        sink: &dyn Fn(Event),
+    ) -> Result<RolloutResult> {
+        let svc = self.store.service(service)?.ok_or_else(|| {
+            PipelineError::NotFound(format!("service `{service}` (see `mlops-lab services`)"))
+        })?;
+        let prev = svc.previous_version.ok_or_else(|| {
+            PipelineError::Invalid(format!(
+                "service `{service}` has no previous version to roll back to"
+            ))
+        })?;
+        self.rollout(
+            service,
+            &ModelRef::Version(svc.model_name.clone(), prev),
+            local,
+            sink,
+        )
+    }
+
+    /// Record which catalogue data a service's model comes from (monitoring
+    /// uses it for labels and retraining).
+    pub fn set_service_data(
+        &self,
+        service: &str,
+        dataset: &str,
+        scenario: Option<&str>,
+    ) -> Result<()> {
+        let mut svc = self
+            .store
+            .service(service)?
+            .ok_or_else(|| PipelineError::NotFound(format!("service `{service}`")))?;
+        self.catalog.dataset(dataset)?;
+        if let Some(sc) = scenario {
+            self.catalog.scenario(sc)?;
+        }
+        svc.dataset = Some(dataset.to_string());
+        svc.scenario = scenario.map(str::to_string);
+        svc.updated_at = now_ms();
+        self.store.upsert_service(&svc)?;
+        Ok(())
+    }
+
+    pub fn services(&self) -> Result<Vec<ServiceStatus>> {
+        Ok(self
+            .store
+            .list_services()?
+            .into_iter()
+            .map(|s| {
+                let status = lab_deploy::gateway_status(s.port as u16);
+                ServiceStatus {
+                    endpoint: s.endpoint(),
+                    gateway_up: status.is_some(),
+                    upstream: status.map(|g| g.upstream),
+                    service: s,
+                }
+            })
+            .collect())
+    }
+
+    /// Stop a service's gateway (its deployments stay as they are).
+    pub(crate) fn stop_gateway(&self, svc: &Service) {
+        if let Some(pid) = svc.gateway_pid
+            && lab_deploy::gateway_status(svc.port as u16).is_some()
+            && let Some(p) = rustix_pid(pid)
+        {
+            let _ = lab_deploy::terminate(p);
+        }
+    }
+}
+
+fn rustix_pid(pid: i64) -> Option<u32> {
+    u32::try_from(pid).ok().filter(|p| *p > 1)
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| {
+        PipelineError::Invalid(format!("cannot find a free port on 127.0.0.1: {e}"))
+    })?;
+    Ok(l.local_addr()
+        .map_err(|e| PipelineError::Invalid(format!("cannot find a free port: {e}")))?
+        .port())
+}
+
+fn check_service_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        return Err(PipelineError::Invalid(format!(
+            "service name `{name}`: use 1-64 letters, digits, `-`, `_` or `.`"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! Traffic: replay real rows of a drift scenario against a service, and
+//! feed their ground truth late, as production labels arrive.
+
+use lab_deploy::{Deployer, LoadRequest};
+use lab_monitor::Latency;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as J;
+
+use crate::events::{Event, Stage};
+use crate::lab::Lab;
+use crate::{PipelineError, Result};
+
+/// Which rows to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrafficMix {
+    /// The scenario's reference slice (what the model was trained on).
+    Reference,
+    /// The drifted slice.
+    Drift,
+    /// Reference at first, shifting linearly to the drifted slice.
+    Shift,
+}
+
+impl std::str::FromStr for TrafficMix {
+    type Err = PipelineError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "reference" => Ok(TrafficMix::Reference),
+            "drift" | "current" => Ok(TrafficMix::Drift),
+            "shift" | "mix" => Ok(TrafficMix::Shift),
+            _ => Err(PipelineError::Invalid(format!(
+                "unknown traffic mix `{s}`: use reference, drift or shift"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrafficRequest {
+    pub service: String,
+    pub scenario: String,
+    pub mix: TrafficMix,
+    pub rps: f64,
+    pub requests: usize,
+    /// Feed the true labels of answered requests afterwards.
+    pub labels: bool,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrafficSummary {
+    pub service: String,
+    pub endpoint: String,
+    pub sent: usize,
+    pub ok: usize,
+    pub errors: usize,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub seconds: f64,
+    pub labels_fed: usize,
+    pub first_error: Option<String>,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+impl Lab {
+    /// Send `requests` real rows at `rps` to the service's stable endpoint.
+    pub fn traffic(&self, req: &TrafficRequest, sink: &dyn Fn(Event)) -> Result<TrafficSummary> {
+        if !(req.rps > 0.0 && req.rps <= 10_000.0) {
+            return Err(PipelineError::Invalid(format!(
+                "--rps must be between 0 and 10000, got {}",
+                req.rps
+            )));
+        }
+        if req.requests == 0 {
+            return Err(PipelineError::Invalid(
+                "send at least one request (--duration or --requests)".into(),
+            ));
+        }
+        let svc = self.store.service(&req.service)?.ok_or_else(|| {
+            PipelineError::NotFound(format!(
+                "service `{}` (roll a model out first: `mlops-lab rollout MODEL@champion`)",
+                req.service
+            ))
+        })?;
+        let version = svc.active_version.ok_or_else(|| {
+            PipelineError::Invalid(format!("service `{}` serves no model", svc.name))
+        })?;
+        let mv = self.store.model_version(&svc.model_name, version)?;
+        let artifact = self.load_artifact(&mv)?;
+        let features: Vec<String> = artifact
+            .preprocessor
+            .input_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (spec, sc) = self.catalog.scenario(&req.scenario)?;
+        let target_col = spec.target(None)?.column.clone();
+        let table = lab_data::read_csv(&self.catalog.path_of(spec), &spec.column_types())?;
+        table.require_columns(features.iter())?;
+        let (reference, current) = lab_data::scenario_slices(&table, sc)?;
+        let rows_of =
+            |t: &lab_data::Table| -> Result<(Vec<Vec<lab_model::Value>>, Vec<lab_model::Value>)> {
+                let all: Vec<usize> = (0..t.rows()).collect();
+                let x = t.raw_rows(&features, &all)?;
+                let y = t
+                    .raw_rows(std::slice::from_ref(&target_col), &all)?
+                    .into_iter()
+                    .map(|mut r| r.remove(0))
+                    .collect();
+                Ok((x, y))
+            };
+        // Rows with a missing feature or label are left out: the served
+        // model was trained without them.
+        let complete = |(x, y): (Vec<Vec<lab_model::Value>>, Vec<lab_model::Value>)| {
+            x.into_iter()
+                .zip(y)
+                .filter(|(r, l)| {
+                    *l != lab_model::Value::Missing && !r.contains(&lab_model::Value::Missing)
+                })
+                .unzip::<_, _, Vec<_>, Vec<_>>()
+        };
+        let (ref_x, ref_y) = complete(rows_of(&reference)?);
+        let (cur_x, cur_y) = complete(rows_of(&current)?);
+        if ref_x.is_empty() || cur_x.is_empty() {
+            return Err(PipelineError::Invalid(format!(
+                "scenario `{}` has no complete rows for the model's features",
+                sc.name
+            )));
+        }
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(req.seed);
+        let run_tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        let n = req.requests;
+        let mut requests = Vec::with_capacity(n);
+        let mut labels = Vec::with_capacity(n);
+        for i in 0..n {
+            let p_current = match req.mix {
+                TrafficMix::Reference => 0.0,
+                TrafficMix::Drift => 1.0,
+                TrafficMix::Shift => i as f64 / (n.max(2) - 1) as f64,
+            };
+            let (xs, ys) = if rng.r#gen::<f64>() < p_current {
+                (&cur_x, &cur_y)
+            } else {
+                (&ref_x, &ref_y)
+            };
+            let k = rng.gen_range(0..xs.len());
+            let row: Vec<J> = xs[k].iter().map(value_json).collect();
+            let body = serde_json::json!({
+                "dataframe_split": {"columns": features, "data": [row]}
+            });
+            let request_id = format!("traffic-{run_tag}-{i:06}");
+            labels.push((request_id.clone(), value_json(&ys[k])));
+            requests.push(LoadRequest {
+                path: "/invocations".into(),
+                content_type: "application/json".into(),
+                body: body.to_string(),
+                request_id,
+            });
+        }
+        let endpoint = svc.endpoint();
+        sink(Event::StageStarted {
+            stage: Stage::Monitor,
+            message: format!(
+                "sending {n} {} rows of {} to {endpoint} at {} req/s",
+                match req.mix {
+                    TrafficMix::Reference => "reference",
+                    TrafficMix::Drift => "drifted",
+                    TrafficMix::Shift => "reference→drifted",
+                },
+                spec.name,
+                req.rps
+            ),
+        });
+        let deployer = Deployer::new()?;
+        let start_ms = lab_store::now_ms();
+        let t0 = std::time::Instant::now();
+        let step = (n / 50).max(1);
+        let progress = |done: usize, total: usize| {
+            if done.is_multiple_of(step) || done == total {
+                sink(Event::StageProgress {
+                    stage: Stage::Monitor,
+                    fraction: Some(done as f64 / total as f64),
+                    message: format!("{done}/{total} requests answered"),
+                });
+            }
+        };
+        let outcomes = deployer.load(&endpoint, requests, req.rps, &progress);
+        let seconds = t0.elapsed().as_secs_f64();
+        let end_ms = lab_store::now_ms();
+        let ok: Vec<bool> = outcomes.iter().map(|o| o.status == 200).collect();
+        let latencies: Vec<f64> = outcomes.iter().map(|o| o.latency_ms).collect();
+        let lat = Latency::of(&latencies);
+        let first_error = outcomes.iter().find(|o| o.status != 200).map(|o| {
+            o.error
+                .clone()
+                .unwrap_or_else(|| format!("HTTP {}: {}", o.status, o.body.trim()))
+        });
+        // Ground truth arrives after the fact, for answered requests only.
+        let labels_fed = if req.labels {
+            let rows: Vec<(String, i64, String)> = labels
+                .into_iter()
+                .zip(&ok)
+                .filter(|(_, ok)| **ok)
+                .map(|((id, l), _)| (id, 0, l.to_string()))
+                .collect();
+            self.store.insert_ground_truth(&rows)?
+        } else {
+            0
+        };
+        let n_ok = ok.iter().filter(|x| **x).count();
+        let summary = TrafficSummary {
+            service: svc.name.clone(),
+            endpoint,
+            sent: n,
+            ok: n_ok,
+            errors: n - n_ok,
+            p50_ms: lat.map(|l| l.p50),
+            p95_ms: lat.map(|l| l.p95),
+            p99_ms: lat.map(|l| l.p99),
+            seconds,
+            labels_fed,
+            first_error,
+            start_ms,
+            end_ms,
+        };
+        sink(Event::StageFinished {
+            stage: Stage::Monitor,
+            message: format!(
+                "{} sent, {} ok, {} errors, p99 {:.1} ms",
+                summary.sent,
+                summary.ok,
+                summary.errors,
+                summary.p99_ms.unwrap_or(0.0)
+            ),
+            millis: (seconds * 1000.0) as u64,
+        });
+        Ok(summary)
+    }
+}
+
+pub(crate) fn value_json(v: &lab_model::Value) -> J {
+    match v {
+        lab_model::Value::Number(x) => serde_json::json!(x),
+        lab_model::Value::Text(t) => J::String(t.clone()),
+        lab_model::Value::Missing => J::Null,
+    }
+}
