@@ -56,6 +56,21 @@ enum Bench {
         #[arg(long, default_value_t = 32)]
         connections: u32,
     },
+    /// Drift report on 1,000,000 × 11 synthetic wine rows vs Evidently's DataDriftPreset.
+    Drift {
+        /// Rows in the reference and in the current data (each).
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Timed repetitions per side.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// Wall time of `mlops-lab pipeline run` (release build, warm caches).
+    Pipeline {
+        /// Timed runs (the first, unmeasured warm-up run builds the caches).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// Train + evaluate logistic regression on red wine vs scikit-learn.
     Train {
         /// Timed repetitions per side.
@@ -72,6 +87,8 @@ fn main() -> Result<()> {
         Command::Test { cargo_args } => test(&cargo_args),
         Command::Bench { which } => match which {
             Bench::Train { repeat } => bench_train(repeat),
+            Bench::Drift { rows, repeat } => bench_drift(rows, repeat),
+            Bench::Pipeline { repeat } => bench_pipeline(repeat),
             Bench::Serve {
                 seconds,
                 connections,
@@ -86,11 +103,17 @@ fn run(headless: bool) -> Result<()> {
             "note: the desktop app is not part of this build yet; running the headless pipeline instead."
         );
     }
+    step("a Docker daemon for the model containers");
+    if let Err(e) = docker::ensure_daemon() {
+        println!(
+            "      note: {e:#}\n      the pipeline will run the model server as a local process instead"
+        );
+    }
     step(
-        "build and run `mlops-lab pipeline run`: data → train → validate → register on the red-wine data",
+        "build and run `mlops-lab pipeline run`: Data → Train → Validate → Package → Deploy → Monitor → Retrain on the auto-mpg drift scenario",
     );
     println!(
-        "      lab home: $MLOPS_LAB_HOME, or your platform data folder; re-running adds a new run and version"
+        "      lab home: $MLOPS_LAB_HOME, or your platform data folder; re-running adds new runs and versions behind the same endpoint"
     );
     cargo(&[
         "run",
@@ -192,6 +215,165 @@ fn bench_train(repeat: usize) -> Result<()> {
         a / b,
         b / a,
         if a <= b { "met" } else { "NOT met" }
+    );
+    Ok(())
+}
+
+fn bench_drift(rows: usize, repeat: usize) -> Result<()> {
+    if repeat == 0 || rows < 10 {
+        bail!("--repeat must be at least 1 and --rows at least 10");
+    }
+    let data_venv = python::ensure_venv(python::BENCH)?;
+    let venv = python::ensure_venv(python::DRIFT)?;
+    let dir = python::cache_dir()?.join(format!("bench-drift-{rows}"));
+    if !dir.join("current.f64").is_file() {
+        step(&format!(
+            "synthesise {rows} × 11 reference and current rows from red wine (bench/drift_data.py) into {}",
+            dir.display()
+        ));
+        sh::json(data_venv.python(&[
+            "bench/drift_data.py",
+            &rows.to_string(),
+            &dir.display().to_string(),
+        ]))?;
+    }
+    let d = dir.display().to_string();
+    let n = repeat.to_string();
+    step("build (release) and time MLOps Lab (crates/lab-monitor/examples/bench_drift.rs)");
+    let ours = sh::json(sh::cargo_cmd(&[
+        "run",
+        "--release",
+        "-p",
+        "lab-monitor",
+        "--example",
+        "bench_drift",
+        "--",
+        &d,
+        &n,
+    ]))?;
+    step("time Evidently's DataDriftPreset on the same data (bench/drift_evidently.py)");
+    let theirs = sh::json(venv.python(&["bench/drift_evidently.py", &d, &n]))?;
+    let secs = |v: &serde_json::Value| v["median_s"].as_f64().unwrap_or(f64::NAN);
+    let (a, b) = (secs(&ours), secs(&theirs));
+    println!(
+        "\nbench drift: {rows} reference + {rows} current rows × 11 numeric features, median of {repeat}"
+    );
+    for v in [&ours, &theirs] {
+        println!(
+            "  {:<40} median {:>8.3} s   min {:>8.3} s   drift share {:.3}   drifted {}",
+            v["impl"].as_str().unwrap_or("?"),
+            secs(v),
+            v["min_s"].as_f64().unwrap_or(f64::NAN),
+            v["share"].as_f64().unwrap_or(f64::NAN),
+            v["drifted"]
+        );
+    }
+    let same = ours["drifted"] == theirs["drifted"];
+    let max_diff = ours["scores"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(c, v)| Some((v.as_f64()? - theirs["scores"][c].as_f64()?).abs()))
+        .fold(0.0f64, f64::max);
+    println!("  largest difference in a column's normalised Wasserstein score: {max_diff:.2e}");
+    println!(
+        "  same drifted columns: {}",
+        if same { "yes" } else { "NO" }
+    );
+    println!(
+        "  ratio: MLOps Lab takes {:.3}× Evidently's time ({:.1}× faster); targets: ≥ 10× faster → {}, under 1 s → {}",
+        a / b,
+        b / a,
+        if b / a >= 10.0 { "met" } else { "NOT met" },
+        if a < 1.0 { "met" } else { "NOT met" }
+    );
+    Ok(())
+}
+
+fn bench_pipeline(repeat: usize) -> Result<()> {
+    if repeat == 0 {
+        bail!("--repeat must be at least 1");
+    }
+    docker::ensure_daemon()?;
+    step("build mlops-lab (release)");
+    sh::cargo(&[
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "lab-cli",
+        "--bin",
+        "mlops-lab",
+    ])?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("target"));
+    let bin = target.join("release/mlops-lab");
+    let home = python::cache_dir()?.join("bench-pipeline-home");
+    let _ = std::fs::remove_dir_all(&home);
+    let run = || -> Result<serde_json::Value> {
+        let mut c = std::process::Command::new(&bin);
+        c.args(["pipeline", "run", "--json"])
+            .env("MLOPS_LAB_HOME", &home);
+        sh::json(c)
+    };
+    step("warm-up run (static server build and image layers cached)");
+    run()?;
+    let mut times = vec![];
+    for i in 0..repeat {
+        let t = std::time::Instant::now();
+        let s = run()?;
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "  run {}: {secs:.2} s wall; stages {}; drift {}, retrain {}",
+            i + 1,
+            s["timings"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .map(|t| format!(
+                        "{} {:.2}s",
+                        t["stage"].as_str().unwrap_or("?"),
+                        t["millis"].as_f64().unwrap_or(0.0) / 1000.0
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default(),
+            s["dataset_drift"],
+            s["retrain"]["decision"].as_str().unwrap_or("none")
+        );
+        times.push(secs);
+    }
+    // Leave nothing of the bench home running: its gateway and containers
+    // (not `reset`, which would remove every lab container on the machine).
+    let lab = |args: &[&str]| {
+        let mut c = std::process::Command::new(&bin);
+        c.args(args).env("MLOPS_LAB_HOME", &home);
+        c
+    };
+    if let Ok(services) = sh::json(lab(&["services", "--json"])) {
+        for s in services.as_array().into_iter().flatten() {
+            if let Some(pid) = s["gateway_pid"].as_i64() {
+                let _ = sh::quiet({
+                    let mut k = std::process::Command::new("kill");
+                    k.arg(pid.to_string());
+                    k
+                });
+            }
+        }
+    }
+    if let Ok(running) = sh::json(lab(&["deployments", "list", "--json"])) {
+        for d in running.as_array().into_iter().flatten() {
+            if let Some(id) = d["deployment_id"].as_str() {
+                let _ = sh::quiet(lab(&["deployments", "stop", id]));
+            }
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    println!(
+        "\nbench pipeline: `mlops-lab pipeline run` (auto-mpg-drift, Docker), median {median:.2} s of {repeat}; target ≤ 60 s → {}",
+        if median <= 60.0 { "met" } else { "NOT met" }
     );
     Ok(())
 }

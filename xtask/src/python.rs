@@ -16,6 +16,8 @@ use crate::sh::{run, step};
 /// baselines.
 pub const TESTS: &str = "tests/requirements.txt";
 pub const BENCH: &str = "bench/requirements.txt";
+/// The drift benchmark's baseline (Evidently needs pandas < 3: its own venv).
+pub const DRIFT: &str = "bench/requirements-drift.txt";
 
 pub struct Venv {
     pub dir: PathBuf,
@@ -59,7 +61,12 @@ fn fingerprint(text: &str) -> String {
 /// The venv with `requirements` installed (reinstalled only when that file
 /// changes).
 pub fn ensure_venv(requirements: &str) -> Result<Venv> {
-    let dir = cache_dir()?.join("venv");
+    let name = if requirements == DRIFT {
+        "venv-evidently"
+    } else {
+        "venv"
+    };
+    let dir = cache_dir()?.join(name);
     let reqs =
         std::fs::read_to_string(requirements).with_context(|| format!("read {requirements}"))?;
     let want = fingerprint(&reqs);

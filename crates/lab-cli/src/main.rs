@@ -364,6 +364,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // `mlops-lab ... | head` closes stdout early: end quietly, as Unix tools do.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info);
+    }));
     init_tracing(cli.verbose);
     match run(cli) {
         Ok(code) => code,

@@ -20,6 +20,8 @@ pub enum PipelineError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(String),
+    #[error("{what} not found: {hint}")]
+    NotFoundHint { what: String, hint: String },
 }
 
 impl PipelineError {
@@ -69,7 +71,7 @@ impl PipelineError {
             },
             PipelineError::Monitor(_) => "monitor.invalid",
             PipelineError::Invalid(_) => "invalid",
-            PipelineError::NotFound(_) => "not_found",
+            PipelineError::NotFound(_) | PipelineError::NotFoundHint { .. } => "not_found",
         }
     }
 

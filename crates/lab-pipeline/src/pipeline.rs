@@ -83,8 +83,12 @@ impl Lab {
     ) -> Result<PipelineSummary> {
         let t0 = Instant::now();
         let timings = std::cell::RefCell::new(Vec::<StageTiming>::new());
+        // The retrain's own train and deploy count as Retrain time.
+        let retraining = std::cell::Cell::new(false);
         let sink = |e: Event| {
-            if let Event::StageFinished { stage, millis, .. } = &e {
+            if let Event::StageFinished { stage, millis, .. } = &e
+                && !retraining.get()
+            {
                 timings.borrow_mut().push(StageTiming {
                     stage: *stage,
                     millis: *millis,
@@ -235,12 +239,22 @@ impl Lab {
                 .unwrap_or(false)
         });
         let retrain = match retrain_alert {
-            Some(a) => Some(self.retrain(
-                &service,
-                &format!("alert #{}: {}", a.alert_id, a.message),
-                req.local,
-                &sink,
-            )?),
+            Some(a) => {
+                retraining.set(true);
+                let t = Instant::now();
+                let r = self.retrain(
+                    &service,
+                    &format!("alert #{}: {}", a.alert_id, a.message),
+                    req.local,
+                    &sink,
+                );
+                retraining.set(false);
+                timings.borrow_mut().push(StageTiming {
+                    stage: Stage::Retrain,
+                    millis: t.elapsed().as_millis() as u64,
+                });
+                Some(r?)
+            }
             None => {
                 sink(Event::StageFinished {
                     stage: Stage::Retrain,

@@ -159,9 +159,13 @@ impl Lab {
         local: bool,
         sink: &dyn Fn(Event),
     ) -> Result<RolloutResult> {
-        let svc = self.store.service(service)?.ok_or_else(|| {
-            PipelineError::NotFound(format!("service `{service}` (see `mlops-lab services`)"))
-        })?;
+        let svc = self
+            .store
+            .service(service)?
+            .ok_or_else(|| PipelineError::NotFoundHint {
+                what: format!("service `{service}`"),
+                hint: "see `mlops-lab services`".into(),
+            })?;
         let prev = svc.previous_version.ok_or_else(|| {
             PipelineError::Invalid(format!(
                 "service `{service}` has no previous version to roll back to"

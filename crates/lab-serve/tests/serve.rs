@@ -640,3 +640,64 @@ fn no_prediction_log_line_is_lost_under_concurrent_load() {
     seqs.dedup();
     assert_eq!(seqs.len(), expected, "every line has its own seq");
 }
+
+#[test]
+fn request_ids_and_failed_requests_join_the_prediction_log() {
+    let (p, artifact) = trained("wine-quality-red", None, ModelKind::LogisticRegression);
+    let server = Server::start(artifact, ServerConfig::new("wine", "2"));
+    let rows: Vec<Vec<Json>> = p.raw_test[..2]
+        .iter()
+        .map(|r| r.iter().map(to_json).collect())
+        .collect();
+    let body = json!({"instances": rows}).to_string();
+    let (s, _) = server.http(
+        "POST",
+        "/invocations",
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Request-Id", "req-42"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(s, 200);
+    // A failed prediction request is logged as an error line.
+    let (s, _) = server.http(
+        "POST",
+        "/invocations",
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Request-Id", "bad-1"),
+        ],
+        b"{not json",
+    );
+    assert_eq!(s, 400);
+    // Non-prediction endpoints are not.
+    assert_eq!(server.get("/nope").0, 404);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let lines: Vec<Json> = loop {
+        let text = String::from_utf8(server.log.lock().unwrap().clone()).unwrap();
+        let lines: Vec<Json> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if lines.len() >= 3 || Instant::now() > deadline {
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["type"], "prediction");
+    assert_eq!(lines[0]["request_id"], "req-42");
+    assert_eq!(
+        (lines[0]["row"].clone(), lines[1]["row"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_eq!(lines[1]["request_id"], "req-42");
+    assert_eq!(lines[2]["type"], "error");
+    assert_eq!(lines[2]["status"], 400);
+    assert_eq!(lines[2]["request_id"], "bad-1");
+    assert_eq!(lines[2]["endpoint"], "/invocations");
+    // One sequence across both kinds: a collector sees no gap.
+    let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, vec![1, 2, 3]);
+}
