@@ -60,28 +60,11 @@ pub fn ks_2samp_sorted(a: &[f64], b: &[f64]) -> Result<Ks, MonitorError> {
     non_empty(a, b)?;
     let (n1, n2) = (a.len(), b.len());
     let (f1, f2) = (n1 as f64, n2 as f64);
-    // Walk the merged values; at each distinct value both ECDFs are
-    // count(x <= v) / n, exactly as SciPy's searchsorted(side="right").
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut d = 0.0f64;
-    while i < n1 || j < n2 {
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        while i < n1 && a[i] <= v {
-            i += 1;
-        }
-        while j < n2 && b[j] <= v {
-            j += 1;
-        }
-        let diff = (i as f64 / f1 - j as f64 / f2).abs();
-        if diff > d {
-            d = diff;
-        }
-    }
+    // At each distinct value both ECDFs are count(x <= v) / n, exactly as
+    // SciPy's searchsorted(side="right").
+    let d = ecdf_steps(a, b)
+        .map(|(_, i, j)| (i as f64 / f1 - j as f64 / f2).abs())
+        .fold(0.0f64, f64::max);
     let d = d.clamp(0.0, 1.0);
     if n1.max(n2) <= KS_EXACT_MAX_N
         && let Some((d_exact, p)) = ks_exact(n1, n2, d)
@@ -98,6 +81,27 @@ pub fn ks_2samp_sorted(a: &[f64], b: &[f64]) -> Result<Ks, MonitorError> {
         statistic: d,
         pvalue: kolmogorov_sf(d * en.sqrt()).clamp(0.0, 1.0),
         method: KsMethod::Asymptotic,
+    })
+}
+
+/// The distinct values of two sorted samples, in order, each with how many
+/// values of each sample are at or below it.
+fn ecdf_steps<'a>(a: &'a [f64], b: &'a [f64]) -> impl Iterator<Item = (f64, usize, usize)> + 'a {
+    let (mut i, mut j) = (0usize, 0usize);
+    std::iter::from_fn(move || {
+        let v = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) => x.min(y),
+            (Some(&x), None) => x,
+            (None, Some(&y)) => y,
+            (None, None) => return None,
+        };
+        while i < a.len() && a[i] <= v {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= v {
+            j += 1;
+        }
+        Some((v, i, j))
     })
 }
 
@@ -230,20 +234,13 @@ pub fn wasserstein_sorted(a: &[f64], b: &[f64]) -> Result<f64, MonitorError> {
     non_empty(a, b)?;
     let (n1, n2) = (a.len(), b.len());
     let (f1, f2) = (n1 as f64, n2 as f64);
-    let (mut i, mut j) = (0usize, 0usize);
-    // Neumaier-compensated sum of |F_a - F_b| · Δx over the merged values.
+    // Neumaier-compensated sum of |F_a - F_b| · Δx: between consecutive
+    // distinct values the ECDFs are those at the lower one.
     let (mut sum, mut comp) = (0.0f64, 0.0f64);
-    let mut prev: Option<f64> = None;
-    while i < n1 || j < n2 {
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        if let Some(p) = prev {
-            // The CDFs just before v: counts of values < v, i.e. <= p.
-            let term = (i as f64 / f1 - j as f64 / f2).abs() * (v - p);
+    let mut prev: Option<(f64, usize, usize)> = None;
+    for (v, i, j) in ecdf_steps(a, b) {
+        if let Some((p, pi, pj)) = prev {
+            let term = (pi as f64 / f1 - pj as f64 / f2).abs() * (v - p);
             let t = sum + term;
             if sum.abs() >= term.abs() {
                 comp += (sum - t) + term;
@@ -252,13 +249,7 @@ pub fn wasserstein_sorted(a: &[f64], b: &[f64]) -> Result<f64, MonitorError> {
             }
             sum = t;
         }
-        while i < n1 && a[i] <= v {
-            i += 1;
-        }
-        while j < n2 && b[j] <= v {
-            j += 1;
-        }
-        prev = Some(v);
+        prev = Some((v, i, j));
     }
     Ok(sum + comp)
 }

@@ -285,13 +285,7 @@ impl Lab {
         end_ms: i64,
         cfg: &DriftConfig,
     ) -> Result<WindowResult> {
-        let svc = self
-            .store
-            .service(service)?
-            .ok_or_else(|| PipelineError::NotFoundHint {
-                what: format!("service `{service}`"),
-                hint: "see `mlops-lab services`".into(),
-            })?;
+        let svc = self.service(service)?;
         let rows = self.store.log_rows(service, start_ms, end_ms)?;
         let preds: Vec<&LogRow> = rows.iter().filter(|r| r.kind == "prediction").collect();
         let errors = rows.len() - preds.len();

@@ -51,13 +51,7 @@ impl Lab {
         local: bool,
         sink: &dyn Fn(Event),
     ) -> Result<RetrainResult> {
-        let svc = self
-            .store
-            .service(service)?
-            .ok_or_else(|| PipelineError::NotFoundHint {
-                what: format!("service `{service}`"),
-                hint: "see `mlops-lab services`".into(),
-            })?;
+        let svc = self.service(service)?;
         let dataset = svc.dataset.clone().ok_or_else(|| {
             PipelineError::Invalid(format!(
                 "service `{service}` has no catalogue dataset recorded, so its labels cannot be joined to training data: `mlops-lab pipeline run` records it"

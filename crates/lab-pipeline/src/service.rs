@@ -159,13 +159,7 @@ impl Lab {
         local: bool,
         sink: &dyn Fn(Event),
     ) -> Result<RolloutResult> {
-        let svc = self
-            .store
-            .service(service)?
-            .ok_or_else(|| PipelineError::NotFoundHint {
-                what: format!("service `{service}`"),
-                hint: "see `mlops-lab services`".into(),
-            })?;
+        let svc = self.service(service)?;
         let prev = svc.previous_version.ok_or_else(|| {
             PipelineError::Invalid(format!(
                 "service `{service}` has no previous version to roll back to"
@@ -187,10 +181,7 @@ impl Lab {
         dataset: &str,
         scenario: Option<&str>,
     ) -> Result<()> {
-        let mut svc = self
-            .store
-            .service(service)?
-            .ok_or_else(|| PipelineError::NotFound(format!("service `{service}`")))?;
+        let mut svc = self.service(service)?;
         self.catalog.dataset(dataset)?;
         if let Some(sc) = scenario {
             self.catalog.scenario(sc)?;
@@ -200,6 +191,16 @@ impl Lab {
         svc.updated_at = now_ms();
         self.store.upsert_service(&svc)?;
         Ok(())
+    }
+
+    /// A service by name, or a not-found error that says where to look.
+    pub fn service(&self, name: &str) -> Result<Service> {
+        self.store
+            .service(name)?
+            .ok_or_else(|| PipelineError::NotFoundHint {
+                what: format!("service `{name}`"),
+                hint: "see `mlops-lab services`".into(),
+            })
     }
 
     pub fn services(&self) -> Result<Vec<ServiceStatus>> {
