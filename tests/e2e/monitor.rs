@@ -391,6 +391,22 @@ fn collection_survives_a_container_restart_without_loss_or_double_counting() {
         .map(|w| w["window"]["requests"].as_i64().unwrap())
         .sum();
     assert_eq!(total, 200);
+
+    // A killed gateway comes back on the same port when traffic needs it.
+    let pid = lab.json(&["services"])[0]["gateway_pid"].as_i64().unwrap();
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(lab.json(&["services"])[0]["gateway_up"], false);
+    send("10");
+    let svc = lab.json(&["services"])[0].clone();
+    assert_eq!(svc["gateway_up"], true);
+    assert_eq!(svc["endpoint"], endpoint.as_str());
+    // Stopping a served deployment collects its log first: nothing lost.
+    lab.run(&["deployments", "stop", &id]);
+    assert_eq!(count(&lab, "SELECT COUNT(*) FROM prediction_log"), 210);
 }
 
 #[test]

@@ -142,6 +142,17 @@ impl Lab {
         let deployer = Deployer::new()?;
         let pid = d.pid.map(|p| p as u32);
         if d.status == "running" {
+            // A served deployment's prediction log goes into the store
+            // before the container (and its log) is removed.
+            if let Some(service) = self.store.deployment_service(&d.deployment_id)? {
+                let mut c = crate::monitor::CollectSummary::default();
+                if let Err(e) = self.collect_deployment(&deployer, &d, &service, &mut c) {
+                    tracing::warn!(
+                        "could not collect the log of {} before stopping: {e}",
+                        d.name
+                    );
+                }
+            }
             match deployer.stop(runtime_of(&d), &d.deployment_id, pid) {
                 Ok(()) | Err(lab_deploy::DeployError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),

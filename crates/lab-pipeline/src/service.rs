@@ -4,14 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use lab_deploy::Deployer;
 use lab_store::{DeploymentRecord, Service, now_ms};
 use serde::{Deserialize, Serialize};
 
 use crate::deploy::DeployResult;
 use crate::events::{Event, Stage, stage};
 use crate::lab::{Lab, ModelRef};
-use crate::monitor::CollectSummary;
 use crate::{PipelineError, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,7 +65,6 @@ impl Lab {
             Stage::Deploy,
             format!("routing service `{service}` to v{}", mv.version),
             || {
-                let deployer = Deployer::new()?;
                 let port = match &existing {
                     Some(s) => s.port as u16,
                     None => free_port()?,
@@ -77,16 +74,7 @@ impl Lab {
                 if up {
                     lab_deploy::switch_upstream(port, &new.endpoint)?;
                 } else {
-                    let bin = lab_deploy::gateway_binary(&|_| {})?;
-                    let dir = self.home().confine("services")?.join(service);
-                    gateway_pid = Some(
-                        lab_deploy::start_gateway(&bin, port, &new.endpoint, &dir)
-                            .map_err(|e| {
-                                PipelineError::Invalid(format!(
-                                    "{e}. The service's port 127.0.0.1:{port} may be taken by another program: free it, or `mlops-lab reset`"
-                                ))
-                            })? as i64,
-                    );
+                    gateway_pid = Some(self.start_gateway(service, port, &new.endpoint)?);
                 }
                 // Drain and remove the old deployment.
                 let old = existing
@@ -103,10 +91,7 @@ impl Lab {
                         lab_deploy::wait_drained(port, &old.endpoint, Duration::from_secs(60))?;
                     }
                     drain_ms = Some(t.elapsed().as_millis() as u64);
-                    // Its prediction log goes into the store before the
-                    // container (and its log) is removed.
-                    let mut c = CollectSummary::default();
-                    self.collect_deployment(&deployer, old, service, &mut c)?;
+                    // Stopping collects its prediction log first.
                     self.stop_deployment(&old.deployment_id)?;
                 }
                 let now = now_ms();
@@ -191,6 +176,50 @@ impl Lab {
         svc.updated_at = now_ms();
         self.store.upsert_service(&svc)?;
         Ok(())
+    }
+
+    fn start_gateway(&self, service: &str, port: u16, upstream: &str) -> Result<i64> {
+        let bin = lab_deploy::gateway_binary(&|_| {})?;
+        let dir = self.home().confine("services")?.join(service);
+        Ok(lab_deploy::start_gateway(&bin, port, upstream, &dir).map_err(|e| {
+            PipelineError::Invalid(format!(
+                "{e}. The service's port 127.0.0.1:{port} may be taken by another program: free it, or `mlops-lab reset`"
+            ))
+        })? as i64)
+    }
+
+    /// The service, with its gateway answering: a gateway that died (killed,
+    /// machine restarted) is started again on the same port, forwarding to
+    /// the active deployment, so the endpoint stays the same.
+    pub fn ensure_gateway(&self, name: &str, sink: &dyn Fn(Event)) -> Result<Service> {
+        let mut svc = self.service(name)?;
+        if lab_deploy::gateway_status(svc.port as u16).is_some() {
+            return Ok(svc);
+        }
+        let id = svc
+            .active_deployment_id
+            .clone()
+            .ok_or_else(|| PipelineError::Invalid(format!("service `{name}` serves no model")))?;
+        let d = self.store.find_deployment(&id)?;
+        if d.status != "running" {
+            return Err(PipelineError::Invalid(format!(
+                "service `{name}`: its deployment {} is stopped; roll a model out again (`mlops-lab rollout {}:{}`)",
+                d.name, d.model_name, d.model_version
+            )));
+        }
+        sink(Event::StageProgress {
+            stage: Stage::Deploy,
+            fraction: None,
+            message: format!(
+                "the gateway of `{name}` was not running; starting it again on 127.0.0.1:{}",
+                svc.port
+            ),
+        });
+        tracing::warn!(service = name, "restarting a dead gateway");
+        svc.gateway_pid = Some(self.start_gateway(name, svc.port as u16, &d.endpoint)?);
+        svc.updated_at = now_ms();
+        self.store.upsert_service(&svc)?;
+        Ok(svc)
     }
 
     /// A service by name, or a not-found error that says where to look.

@@ -80,13 +80,13 @@ impl Lab {
                 "send at least one request (--duration or --requests)".into(),
             ));
         }
-        let svc = self
-            .store
-            .service(&req.service)?
-            .ok_or_else(|| PipelineError::NotFoundHint {
+        if self.store.service(&req.service)?.is_none() {
+            return Err(PipelineError::NotFoundHint {
                 what: format!("service `{}`", req.service),
                 hint: "roll a model out first: `mlops-lab rollout MODEL@champion`".into(),
-            })?;
+            });
+        }
+        let svc = self.ensure_gateway(&req.service, sink)?;
         let version = svc.active_version.ok_or_else(|| {
             PipelineError::Invalid(format!("service `{}` serves no model", svc.name))
         })?;
