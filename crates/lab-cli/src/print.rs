@@ -854,9 +854,29 @@ pub fn monitor(c: &CollectSummary, windows: &[WindowResult], json: bool) -> Resu
         ]);
     }
     println!("{t}");
-    if let Some(d) = windows.iter().rev().find_map(|w| w.drift.as_ref()) {
+    if let Some(w) = windows.iter().rev().find(|w| w.drift.is_some()) {
         println!("latest window's drift:");
-        drift_table(d);
+        if let Some(d) = &w.drift {
+            drift_table(d);
+        }
+        let detail: serde_json::Value = serde_json::from_str(&w.window.detail).unwrap_or_default();
+        for (key, what) in [
+            ("prediction_drift", "prediction drift"),
+            ("target_drift", "target drift (late labels)"),
+        ] {
+            let c = &detail[key];
+            if let (Some(test), Some(score), Some(drifted)) = (
+                c["test"].as_str(),
+                c["score"].as_f64(),
+                c["drifted"].as_bool(),
+            ) {
+                println!(
+                    "{what}: {test} {score:.4} (threshold {}) → {}",
+                    num(c["threshold"].as_f64()),
+                    if drifted { "DRIFT" } else { "no drift" }
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
