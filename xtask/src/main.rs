@@ -3,7 +3,8 @@
 //! - `cargo xtask run [--headless]`: build and run MLOps Lab.
 //! - `cargo xtask test`: check/install what the tests need, then fmt,
 //!   clippy and every test.
-//! - `cargo xtask bench train`: benchmarks against their named baselines.
+//! - `cargo xtask bench train|serve|drift|pipeline`: benchmarks against
+//!   their named baselines.
 //!
 //! Every step says what it does before doing it, and is idempotent.
 
@@ -139,7 +140,9 @@ fn test(extra: &[String]) -> Result<()> {
     }
     step("a Docker daemon for the deploy tests (real containers)");
     docker::ensure_daemon()?;
-    step("the reference clients in a Python venv (tritonclient, prometheus_client, hadolint)");
+    step(
+        "the reference clients in a Python venv (tritonclient, prometheus_client, hadolint, SciPy)",
+    );
     let venv = python::ensure_venv(python::TESTS)?;
     // The tests find the clients through MLOPS_LAB_VENV.
     let venv_dir = venv.dir.display().to_string();
