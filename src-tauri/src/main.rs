@@ -1,0 +1,22 @@
+//! The MLOps Lab desktop app: a Tauri 2 window over `lab-pipeline`.
+//!
+//! Run it with `cargo run -p mlops-lab-app` (no tauri-cli needed) or
+//! `cargo xtask run`. The UI is `../ui`, plain HTML, CSS and ES modules.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MLOPS_LAB_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = mlops_lab_app::builder(tauri::Builder::default())
+        .run(tauri::generate_context!())
+    {
+        eprintln!("error: MLOps Lab could not start its window: {e}");
+        std::process::exit(1);
+    }
+}

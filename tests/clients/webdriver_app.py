@@ -1,0 +1,94 @@
+"""Drive the built desktop app through tauri-driver (W3C WebDriver).
+
+Usage: webdriver_app.py DRIVER_URL APP_BINARY SCREENSHOT_DIR STEP
+STEP is `train` (open Data, profile wine, train, see the run in
+Experiments) or `restart` (a fresh app: the run is still in Experiments).
+Prints JSON with what it saw. Plain urllib: the protocol is small.
+"""
+import base64
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+driver, app, shots, step = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]
+shots.mkdir(parents=True, exist_ok=True)
+
+
+def req(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    r = urllib.request.Request(driver + path, data=data, method=method,
+                               headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(r, timeout=120) as resp:
+            return json.loads(resp.read() or b"{}").get("value")
+    except urllib.error.HTTPError as e:
+        raise SystemExit(f"{method} {path}: {e.code} {e.read().decode()[:500]}")
+
+
+session = req("POST", "/session", {"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}})
+sid = session["sessionId"]
+S = f"/session/{sid}"
+
+
+def find(css, timeout=60):
+    deadline = time.time() + timeout
+    while True:
+        try:
+            r = urllib.request.Request(driver + S + "/element", data=json.dumps({"using": "css selector", "value": css}).encode(),
+                                       method="POST", headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(r, timeout=30) as resp:
+                v = json.loads(resp.read())["value"]
+                return list(v.values())[0]
+        except urllib.error.HTTPError:
+            if time.time() > deadline:
+                shot("failure")
+                raise SystemExit(f"element {css!r} never appeared")
+            time.sleep(0.2)
+
+
+def text(css, timeout=60):
+    return req("GET", f"{S}/element/{find(css, timeout)}/text")
+
+
+def click(css):
+    req("POST", f"{S}/element/{find(css)}/click", {})
+
+
+def shot(name):
+    png = req("GET", f"{S}/screenshot")
+    (shots / f"{name}.png").write_bytes(base64.b64decode(png))
+
+
+def script(js):
+    return req("POST", f"{S}/execute/sync", {"script": js, "args": []})
+
+
+seen = {}
+try:
+    find('body[data-ready="home"]')
+    shot("home")
+    if step == "train":
+        click('nav a[data-view="data"]')
+        find('body[data-ready="data"]')
+        script('document.querySelector("#dataset").value = "wine-quality-red"')
+        click("#profile")
+        seen["profile_rows"] = int(script('return document.querySelectorAll("#profile-table tbody tr").length'))
+        find("#profile-table")
+        seen["profile_rows"] = int(script('return document.querySelectorAll("#profile-table tbody tr").length'))
+        shot("data")
+        click("#train")
+        seen["train_result"] = text("#train-result h2", timeout=120)
+        click('nav a[data-view="experiments"]')
+    else:
+        click('nav a[data-view="experiments"]')
+    find('body[data-ready="experiments"]')
+    find("#runs-table tbody tr")
+    seen["runs"] = int(script('return document.querySelectorAll("#runs-table tbody tr").length'))
+    seen["first_run"] = text("#runs-table tbody tr td")
+    shot("experiments" if step == "train" else "experiments-after-restart")
+finally:
+    req("DELETE", S)
+print(json.dumps(seen))
