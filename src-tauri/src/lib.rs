@@ -5,9 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use lab_pipeline::{DataSource, Event, Lab, ModelKind, PipelineError, TrainRequest};
+use lab_pipeline::{DataSource, Event, Lab, LabHome, ModelKind, PipelineError, TrainRequest};
 use serde::{Deserialize, Serialize};
+use tauri::State;
 use tauri::ipc::Channel;
+
+/// The lab home the app works in (resolved once at start).
+pub struct AppHome(pub LabHome);
 
 /// An error as the UI receives it.
 #[derive(Debug, Clone, Serialize)]
@@ -31,15 +35,19 @@ type UiResult<T> = Result<T, UiError>;
 /// Open the lab (per call: the store is a file, and each command runs on
 /// its own thread) and run `f` off the UI thread.
 async fn with_lab<T: Send + 'static>(
+    home: &AppHome,
     f: impl FnOnce(Lab) -> Result<T, PipelineError> + Send + 'static,
 ) -> UiResult<T> {
-    tauri::async_runtime::spawn_blocking(move || f(Lab::open_default()?))
-        .await
-        .map_err(|e| UiError {
-            code: "app.task".into(),
-            message: format!("the background task failed: {e}"),
-        })?
-        .map_err(UiError::from)
+    let home = home.0.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        f(Lab::open(&home, lab_pipeline::Catalog::load_default()?)?)
+    })
+    .await
+    .map_err(|e| UiError {
+        code: "app.task".into(),
+        message: format!("the background task failed: {e}"),
+    })?
+    .map_err(UiError::from)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,8 +62,8 @@ pub struct DatasetInfo {
 }
 
 #[tauri::command]
-async fn datasets() -> UiResult<Vec<DatasetInfo>> {
-    with_lab(|lab| {
+async fn datasets(home: State<'_, AppHome>) -> UiResult<Vec<DatasetInfo>> {
+    with_lab(&home, |lab| {
         Ok(lab
             .catalog
             .datasets
@@ -75,13 +83,22 @@ async fn datasets() -> UiResult<Vec<DatasetInfo>> {
 }
 
 #[tauri::command]
-async fn profile(dataset: String) -> UiResult<lab_pipeline::Profile> {
-    with_lab(move |lab| lab.profile(&DataSource::Catalog { name: dataset })).await
+async fn profile(home: State<'_, AppHome>, dataset: String) -> UiResult<lab_pipeline::Profile> {
+    with_lab(&home, move |lab| {
+        lab.profile(&DataSource::Catalog { name: dataset })
+    })
+    .await
 }
 
 #[tauri::command]
-async fn validate(dataset: String) -> UiResult<lab_pipeline::ValidationReport> {
-    with_lab(move |lab| lab.validate(&DataSource::Catalog { name: dataset })).await
+async fn validate(
+    home: State<'_, AppHome>,
+    dataset: String,
+) -> UiResult<lab_pipeline::ValidationReport> {
+    with_lab(&home, move |lab| {
+        lab.validate(&DataSource::Catalog { name: dataset })
+    })
+    .await
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,10 +113,11 @@ pub struct TrainArgs {
 
 #[tauri::command]
 async fn train(
+    home: State<'_, AppHome>,
     args: TrainArgs,
     on_event: Channel<Event>,
 ) -> UiResult<lab_pipeline::TrainResult> {
-    with_lab(move |lab| {
+    with_lab(&home, move |lab| {
         let model: ModelKind = args
             .model
             .parse()
@@ -107,12 +125,7 @@ async fn train(
         let req = TrainRequest {
             params: args.params,
             experiment: args.experiment,
-            ..TrainRequest::new(
-                DataSource::Catalog {
-                    name: args.dataset,
-                },
-                model,
-            )
+            ..TrainRequest::new(DataSource::Catalog { name: args.dataset }, model)
         };
         lab.train(&req, &|e| {
             let _ = on_event.send(e);
@@ -122,14 +135,18 @@ async fn train(
 }
 
 #[tauri::command]
-async fn runs() -> UiResult<Vec<lab_pipeline::Run>> {
-    with_lab(|lab| Ok(lab.store.list_runs(&lab_pipeline::RunFilter::default())?)).await
+async fn runs(home: State<'_, AppHome>) -> UiResult<Vec<lab_pipeline::Run>> {
+    with_lab(&home, |lab| {
+        Ok(lab.store.list_runs(&lab_pipeline::RunFilter::default())?)
+    })
+    .await
 }
 
 /// The app: commands and state, on any builder (the real one, or tauri's
 /// mock builder in tests).
-pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>) -> tauri::Builder<R> {
-    b.invoke_handler(tauri::generate_handler![
-        datasets, profile, validate, train, runs
-    ])
+pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>, home: LabHome) -> tauri::Builder<R> {
+    b.manage(AppHome(home))
+        .invoke_handler(tauri::generate_handler![
+            datasets, profile, validate, train, runs
+        ])
 }

@@ -13,8 +13,15 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Err(e) = mlops_lab_app::builder(tauri::Builder::default())
-        .run(tauri::generate_context!())
+    let home = match lab_pipeline::LabHome::from_env() {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) =
+        mlops_lab_app::builder(tauri::Builder::default(), home).run(tauri::generate_context!())
     {
         eprintln!("error: MLOps Lab could not start its window: {e}");
         std::process::exit(1);

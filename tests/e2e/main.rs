@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use lab_e2e::Lab;
 
+mod app;
 mod docker;
 mod monitor;
 

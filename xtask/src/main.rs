@@ -9,6 +9,7 @@
 //! Every step says what it does before doing it, and is idempotent.
 
 mod bench_serve;
+mod desktop;
 mod docker;
 mod python;
 mod sh;
@@ -99,9 +100,11 @@ fn main() -> Result<()> {
 }
 
 fn run(headless: bool) -> Result<()> {
-    if !headless {
+    let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+        || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
+    if !headless && !display {
         println!(
-            "note: the desktop app is not part of this build yet; running the headless pipeline instead."
+            "note: no display (DISPLAY / WAYLAND_DISPLAY unset), so no window can open; running the headless pipeline instead."
         );
     }
     step("a Docker daemon for the model containers");
@@ -109,6 +112,12 @@ fn run(headless: bool) -> Result<()> {
         println!(
             "      note: {e:#}\n      the pipeline will run the model server as a local process instead"
         );
+    }
+    if !headless && display {
+        step("WebKitGTK for the desktop app");
+        desktop::ensure_packages()?;
+        step("build and open the desktop app (cargo run -p mlops-lab-app)");
+        return cargo(&["run", "--quiet", "-p", "mlops-lab-app"]);
     }
     step(
         "build and run `mlops-lab pipeline run`: Data → Train → Validate → Package → Deploy → Monitor → Retrain on the auto-mpg drift scenario",
@@ -146,6 +155,11 @@ fn test(extra: &[String]) -> Result<()> {
     let venv = python::ensure_venv(python::TESTS)?;
     // The tests find the clients through MLOPS_LAB_VENV.
     let venv_dir = venv.dir.display().to_string();
+    step(
+        "the desktop app's build and end-to-end test needs: WebKitGTK, WebKitWebDriver, Xvfb, tauri-driver",
+    );
+    desktop::ensure_packages()?;
+    let driver = desktop::ensure_tauri_driver()?;
     step("cargo fmt --check: formatting");
     cargo(&["fmt", "--all", "--", "--check"]).context("run `cargo fmt --all` to fix formatting")?;
     step("cargo clippy: lints, warnings are errors");
@@ -166,7 +180,11 @@ fn test(extra: &[String]) -> Result<()> {
         args.push("--");
         args.extend(extra.iter().map(String::as_str));
     }
-    sh::run(sh::cargo_cmd(&args).env("MLOPS_LAB_VENV", &venv_dir))?;
+    sh::run(
+        sh::cargo_cmd(&args)
+            .env("MLOPS_LAB_VENV", &venv_dir)
+            .env("MLOPS_LAB_TAURI_DRIVER", &driver),
+    )?;
     println!("\nall checks passed");
     Ok(())
 }

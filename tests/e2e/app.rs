@@ -1,0 +1,138 @@
+//! The desktop app, driven for real: the built `mlops-lab-app` in WebKit
+//! through tauri-driver and WebKitWebDriver, on a virtual display (Xvfb).
+//! Open the app, profile the wine data, train a model from the UI, see the
+//! run in Experiments, restart the app and see it still there. Screenshots
+//! of each view go to `target/e2e-screenshots/`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lab_e2e::{Lab, binary, repo_root, venv};
+use serde_json::Value as Json;
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tauri_driver() -> PathBuf {
+    let p = std::env::var_os("MLOPS_LAB_TAURI_DRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap())
+                .join(".cache/mlops-lab/tools/bin/tauri-driver")
+        });
+    assert!(
+        p.is_file(),
+        "tauri-driver is missing ({}): run `cargo xtask test`, which installs it",
+        p.display()
+    );
+    p
+}
+
+#[test]
+fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
+    let app = binary().with_file_name("mlops-lab-app");
+    assert!(app.is_file(), "{} is not built", app.display());
+    let lab = Lab::new();
+    // A display of our own.
+    let display = format!(":{}", 90 + std::process::id() % 100);
+    let _xvfb = Killed(
+        Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (cargo xtask test installs it)"),
+    );
+    let port = free_port();
+    let native = free_port();
+    let _driver = Killed(
+        Command::new(tauri_driver())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("DISPLAY", &display)
+            .env("MLOPS_LAB_HOME", lab.home())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let shots = binary().parent().unwrap().join("../e2e-screenshots");
+    let step = |name: &str| -> Json {
+        let out = Command::new(venv().join("bin/python"))
+            .arg(repo_root().join("tests/clients/webdriver_app.py"))
+            .arg(format!("http://127.0.0.1:{port}"))
+            .arg(&app)
+            .arg(&shots)
+            .arg(name)
+            .env("DISPLAY", &display)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let trained = step("train");
+    assert_eq!(trained["profile_rows"], 12, "{trained}");
+    assert_eq!(trained["runs"], 1, "{trained}");
+    let run_name = trained["first_run"].as_str().unwrap().to_string();
+    assert!(
+        trained["train_result"]
+            .as_str()
+            .unwrap()
+            .contains(&run_name)
+    );
+    // The run is in the real SQLite file.
+    let n: i64 = lab
+        .sqlite()
+        .query_row(
+            "SELECT COUNT(*) FROM runs WHERE status = 'FINISHED'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let again = step("restart");
+    assert_eq!(again["runs"], 1);
+    assert_eq!(again["first_run"], run_name.as_str());
+    for view in ["home", "data", "experiments", "experiments-after-restart"] {
+        assert!(
+            shots.join(format!("{view}.png")).is_file(),
+            "{view} screenshot"
+        );
+    }
+}
