@@ -67,6 +67,31 @@ pub struct TrafficSummary {
 }
 
 impl Lab {
+    /// The drift scenario of `dataset` that traffic replays: `scenario` if
+    /// given (it must belong to the dataset), else the dataset's first.
+    pub fn traffic_scenario(&self, dataset: &str, scenario: Option<&str>) -> Result<String> {
+        let spec = self.catalog.dataset(dataset)?;
+        match scenario {
+            Some(name) => {
+                let (owner, sc) = self.catalog.scenario(name)?;
+                if owner.name != spec.name {
+                    return Err(PipelineError::Invalid(format!(
+                        "scenario `{name}` belongs to dataset `{}`, not `{dataset}`",
+                        owner.name
+                    )));
+                }
+                Ok(sc.name.clone())
+            }
+            None => spec
+                .scenarios
+                .first()
+                .map(|s| s.name.clone())
+                .ok_or_else(|| {
+                    PipelineError::Invalid(format!("dataset `{dataset}` has no drift scenario"))
+                }),
+        }
+    }
+
     /// Send `requests` real rows at `rps` to the service's stable endpoint.
     pub fn traffic(&self, req: &TrafficRequest, sink: &dyn Fn(Event)) -> Result<TrafficSummary> {
         if !(req.rps > 0.0 && req.rps <= 10_000.0) {
