@@ -174,12 +174,12 @@ impl Lab {
                 (&ref_x, &ref_y)
             };
             let k = rng.gen_range(0..xs.len());
-            let row: Vec<J> = xs[k].iter().map(value_json).collect();
+            let row: Vec<J> = xs[k].iter().map(lab_model::Value::to_json).collect();
             let body = serde_json::json!({
                 "dataframe_split": {"columns": features, "data": [row]}
             });
             let request_id = format!("traffic-{run_tag}-{i:06}");
-            labels.push((request_id.clone(), value_json(&ys[k])));
+            labels.push((request_id.clone(), ys[k].to_json()));
             requests.push(LoadRequest {
                 path: "/invocations".into(),
                 content_type: "application/json".into(),
@@ -265,13 +265,5 @@ impl Lab {
             millis: (seconds * 1000.0) as u64,
         });
         Ok(summary)
-    }
-}
-
-pub(crate) fn value_json(v: &lab_model::Value) -> J {
-    match v {
-        lab_model::Value::Number(x) => serde_json::json!(x),
-        lab_model::Value::Text(t) => J::String(t.clone()),
-        lab_model::Value::Missing => J::Null,
     }
 }
