@@ -633,15 +633,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let lab = open_lab(&cli.home)?;
             let mix: lab_pipeline::TrafficMix = scenario.parse()?;
-            let spec = lab.catalog.dataset(&dataset)?;
-            let drift_scenario = match drift_scenario {
-                Some(s) => s,
-                None => spec
-                    .scenarios
-                    .first()
-                    .map(|s| s.name.clone())
-                    .with_context(|| format!("dataset `{dataset}` has no drift scenario"))?,
-            };
+            let drift_scenario = lab.traffic_scenario(&dataset, drift_scenario.as_deref())?;
             let requests = match requests {
                 Some(n) => n,
                 None => (parse_duration(&duration)?.as_secs_f64() * rps).round() as usize,
@@ -691,19 +683,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .trim()
                     .parse()
                     .with_context(|| format!("--rule {r}: the threshold must be a number"))?;
-                let retrain = lab
-                    .alert_rules(&service)?
-                    .iter()
-                    .find(|x| x.metric == metric)
-                    .is_some_and(|x| x.retrain);
-                lab.set_alert_rule(
-                    &service,
-                    lab_pipeline::AlertRule {
-                        metric,
-                        threshold,
-                        retrain,
-                    },
-                )?;
+                lab.set_alert_threshold(&service, metric, threshold)?;
             }
             print::alerts(
                 &lab.alert_rules(&service)?,

@@ -306,7 +306,7 @@ pub fn terminate(pid: u32) -> Result<()> {
 }
 
 /// A free TCP port on 127.0.0.1 (the OS picks it).
-pub(crate) fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| DeployError::io("cannot find a free port on 127.0.0.1", e))?;
     l.local_addr()

@@ -247,6 +247,18 @@ pub enum Prediction {
     },
 }
 
+impl Prediction {
+    /// The output as a JSON scalar: the class label, the value or the
+    /// cluster number (what scoring protocols and the prediction log carry).
+    pub fn output_json(&self) -> serde_json::Value {
+        match self {
+            Prediction::Class { label, .. } => serde_json::json!(label),
+            Prediction::Value { value } => serde_json::json!(value),
+            Prediction::Cluster { cluster } => serde_json::json!(cluster),
+        }
+    }
+}
+
 /// Raw model output for a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {

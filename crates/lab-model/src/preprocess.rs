@@ -81,6 +81,17 @@ pub enum Value {
     Missing,
 }
 
+impl Value {
+    /// A number, a string, or `null` for a missing value.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Number(x) => serde_json::json!(x),
+            Value::Text(t) => serde_json::Value::String(t.clone()),
+            Value::Missing => serde_json::Value::Null,
+        }
+    }
+}
+
 impl From<f64> for Value {
     fn from(v: f64) -> Self {
         Value::Number(v)

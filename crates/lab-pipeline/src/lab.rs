@@ -689,28 +689,12 @@ impl Lab {
     }
 }
 
-fn value_json(v: &lab_model::Value) -> serde_json::Value {
-    match v {
-        lab_model::Value::Number(x) => serde_json::json!(x),
-        lab_model::Value::Text(t) => serde_json::json!(t),
-        lab_model::Value::Missing => serde_json::Value::Null,
-    }
-}
-
-fn prediction_json(p: &lab_model::Prediction) -> serde_json::Value {
-    match p {
-        lab_model::Prediction::Class { label, .. } => serde_json::json!(label),
-        lab_model::Prediction::Value { value } => serde_json::json!(value),
-        lab_model::Prediction::Cluster { cluster } => serde_json::json!(cluster),
-    }
-}
-
 /// `reference.json`: `{features, rows, target, predictions}`.
 fn reference_json(prepared: &Prepared, artifact: &ModelArtifact) -> serde_json::Value {
     let rows: Vec<Vec<serde_json::Value>> = prepared
         .raw_train
         .iter()
-        .map(|r| r.iter().map(value_json).collect())
+        .map(|r| r.iter().map(lab_model::Value::to_json).collect())
         .collect();
     let target: Vec<serde_json::Value> = match &prepared.y_train {
         lab_data::Target::Classes(c) => c
@@ -721,7 +705,7 @@ fn reference_json(prepared: &Prepared, artifact: &ModelArtifact) -> serde_json::
     };
     let predictions: Vec<serde_json::Value> = artifact
         .predict_rows(&prepared.raw_train)
-        .map(|p| p.iter().map(prediction_json).collect())
+        .map(|p| p.iter().map(lab_model::Prediction::output_json).collect())
         .unwrap_or_default();
     serde_json::json!({
         "features": prepared.task.features,

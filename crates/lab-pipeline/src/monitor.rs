@@ -256,6 +256,28 @@ impl Lab {
             .collect()
     }
 
+    /// Change a rule's threshold, keeping whether it starts a retrain.
+    pub fn set_alert_threshold(
+        &self,
+        service: &str,
+        metric: AlertMetric,
+        threshold: f64,
+    ) -> Result<Vec<AlertRule>> {
+        let retrain = self
+            .alert_rules(service)?
+            .iter()
+            .find(|r| r.metric == metric)
+            .is_some_and(|r| r.retrain);
+        self.set_alert_rule(
+            service,
+            AlertRule {
+                metric,
+                threshold,
+                retrain,
+            },
+        )
+    }
+
     /// Change one alert rule of a service.
     pub fn set_alert_rule(&self, service: &str, rule: AlertRule) -> Result<Vec<AlertRule>> {
         rule.check()?;
@@ -501,7 +523,7 @@ impl Lab {
         let mut start = first - first.rem_euclid(window_ms);
         while start <= last {
             let end = start + window_ms;
-            if !self.store.log_rows(service, start, end)?.is_empty() {
+            if self.store.log_count(service, start, end)? > 0 {
                 out.push(self.evaluate_window(service, start, end, cfg)?);
             }
             start = end;

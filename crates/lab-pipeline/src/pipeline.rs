@@ -208,9 +208,8 @@ impl Lab {
                     self.collect(&service)?;
                     let n = self
                         .store
-                        .log_rows(&service, traffic.start_ms, traffic.end_ms + 1)?
-                        .len();
-                    if n >= traffic.ok || Instant::now() > deadline {
+                        .log_count(&service, traffic.start_ms, traffic.end_ms + 1)?;
+                    if n >= traffic.ok as i64 || Instant::now() > deadline {
                         break;
                     }
                     std::thread::sleep(std::time::Duration::from_millis(50));

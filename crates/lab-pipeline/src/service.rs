@@ -67,7 +67,7 @@ impl Lab {
             || {
                 let port = match &existing {
                     Some(s) => s.port as u16,
-                    None => free_port()?,
+                    None => lab_deploy::free_port()?,
                 };
                 let up = lab_deploy::gateway_status(port).is_some();
                 let mut gateway_pid = existing.as_ref().and_then(|s| s.gateway_pid);
@@ -262,15 +262,6 @@ impl Lab {
 
 fn rustix_pid(pid: i64) -> Option<u32> {
     u32::try_from(pid).ok().filter(|p| *p > 1)
-}
-
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| {
-        PipelineError::Invalid(format!("cannot find a free port on 127.0.0.1: {e}"))
-    })?;
-    Ok(l.local_addr()
-        .map_err(|e| PipelineError::Invalid(format!("cannot find a free port: {e}")))?
-        .port())
 }
 
 fn check_service_name(name: &str) -> Result<()> {

@@ -67,6 +67,31 @@ pub struct TrafficSummary {
 }
 
 impl Lab {
+    /// The drift scenario of `dataset` that traffic replays: `scenario` if
+    /// given (it must belong to the dataset), else the dataset's first.
+    pub fn traffic_scenario(&self, dataset: &str, scenario: Option<&str>) -> Result<String> {
+        let spec = self.catalog.dataset(dataset)?;
+        match scenario {
+            Some(name) => {
+                let (owner, sc) = self.catalog.scenario(name)?;
+                if owner.name != spec.name {
+                    return Err(PipelineError::Invalid(format!(
+                        "scenario `{name}` belongs to dataset `{}`, not `{dataset}`",
+                        owner.name
+                    )));
+                }
+                Ok(sc.name.clone())
+            }
+            None => spec
+                .scenarios
+                .first()
+                .map(|s| s.name.clone())
+                .ok_or_else(|| {
+                    PipelineError::Invalid(format!("dataset `{dataset}` has no drift scenario"))
+                }),
+        }
+    }
+
     /// Send `requests` real rows at `rps` to the service's stable endpoint.
     pub fn traffic(&self, req: &TrafficRequest, sink: &dyn Fn(Event)) -> Result<TrafficSummary> {
         if !(req.rps > 0.0 && req.rps <= 10_000.0) {
@@ -149,12 +174,12 @@ impl Lab {
                 (&ref_x, &ref_y)
             };
             let k = rng.gen_range(0..xs.len());
-            let row: Vec<J> = xs[k].iter().map(value_json).collect();
+            let row: Vec<J> = xs[k].iter().map(lab_model::Value::to_json).collect();
             let body = serde_json::json!({
                 "dataframe_split": {"columns": features, "data": [row]}
             });
             let request_id = format!("traffic-{run_tag}-{i:06}");
-            labels.push((request_id.clone(), value_json(&ys[k])));
+            labels.push((request_id.clone(), ys[k].to_json()));
             requests.push(LoadRequest {
                 path: "/invocations".into(),
                 content_type: "application/json".into(),
@@ -240,13 +265,5 @@ impl Lab {
             millis: (seconds * 1000.0) as u64,
         });
         Ok(summary)
-    }
-}
-
-pub(crate) fn value_json(v: &lab_model::Value) -> J {
-    match v {
-        lab_model::Value::Number(x) => serde_json::json!(x),
-        lab_model::Value::Text(t) => J::String(t.clone()),
-        lab_model::Value::Missing => J::Null,
     }
 }

@@ -61,14 +61,7 @@ pub async fn invocations(
             crate::request_id(&headers).as_deref(),
         )
         .await?;
-    let predictions: Vec<JsonValue> = preds
-        .iter()
-        .map(|p| match p {
-            Prediction::Class { label, .. } => json!(label),
-            Prediction::Value { value } => json!(value),
-            Prediction::Cluster { cluster } => json!(cluster),
-        })
-        .collect();
+    let predictions: Vec<JsonValue> = preds.iter().map(Prediction::output_json).collect();
     Ok(Json(json!({ "predictions": predictions })))
 }
 

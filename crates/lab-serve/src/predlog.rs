@@ -163,23 +163,12 @@ impl PredLog {
             let features = names
                 .iter()
                 .zip(row)
-                .map(|(n, v)| {
-                    let j = match v {
-                        Value::Number(x) => serde_json::json!(x),
-                        Value::Text(t) => serde_json::json!(t),
-                        Value::Missing => serde_json::Value::Null,
-                    };
-                    (n.to_string(), j)
-                })
+                .map(|(n, v)| (n.to_string(), v.to_json()))
                 .collect();
-            let (prediction, probabilities) = match pred {
-                Prediction::Class {
-                    label,
-                    probabilities,
-                    ..
-                } => (serde_json::json!(label), probabilities.clone()),
-                Prediction::Value { value } => (serde_json::json!(value), None),
-                Prediction::Cluster { cluster } => (serde_json::json!(cluster), None),
+            let prediction = pred.output_json();
+            let probabilities = match pred {
+                Prediction::Class { probabilities, .. } => probabilities.clone(),
+                _ => None,
             };
             let rec = PredictionRecord {
                 kind: "prediction".into(),

@@ -346,6 +346,15 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many lines of a service were collected with `start_ms <= ts < end_ms`.
+    pub fn log_count(&self, service: &str, start_ms: i64, end_ms: i64) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM prediction_log WHERE service = ?1 AND ts_ms >= ?2 AND ts_ms < ?3",
+            params![service, start_ms, end_ms],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The time span of a service's collected lines, if any.
     pub fn log_span(&self, service: &str) -> Result<Option<(i64, i64)>> {
         Ok(self.conn.query_row(
