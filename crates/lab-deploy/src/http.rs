@@ -10,7 +10,40 @@ use crate::{DeployError, Result};
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
     pub status: u16,
+    /// Status line and headers, as received.
+    pub head: String,
     pub body: String,
+}
+
+/// One request and its response, both as the raw text on the wire.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Exchange {
+    pub request: String,
+    pub response: String,
+    pub status: u16,
+    pub body: String,
+    pub latency_ms: f64,
+}
+
+fn request_head(
+    addr: &str,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body_len: usize,
+) -> String {
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {body_len}\r\n"
+    );
+    if let Some(ct) = content_type {
+        head.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    head
 }
 
 fn host_port(endpoint: &str) -> Result<String> {
@@ -42,17 +75,7 @@ pub async fn request_with_headers(
     let addr = host_port(endpoint)?;
     let io = async {
         let mut s = tokio::net::TcpStream::connect(&addr).await?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        if let Some(ct) = content_type {
-            head.push_str(&format!("Content-Type: {ct}\r\n"));
-        }
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
+        let head = request_head(&addr, method, path, content_type, headers, body.len());
         s.write_all(head.as_bytes()).await?;
         s.write_all(body).await?;
         let mut raw = Vec::new();
@@ -72,7 +95,42 @@ pub async fn request_with_headers(
         .ok_or_else(|| DeployError::Http(format!("{endpoint}{path}: not an HTTP response")))?;
     Ok(HttpResponse {
         status,
+        head: head.to_string(),
         body: body.to_string(),
+    })
+}
+
+/// Send one request and keep both sides as raw text (for showing a learner
+/// what went over the wire).
+pub fn exchange(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Exchange> {
+    let addr = host_port(endpoint)?;
+    let request = format!(
+        "{}{}",
+        request_head(&addr, method, path, content_type, headers, body.len()),
+        String::from_utf8_lossy(body)
+    );
+    let t = std::time::Instant::now();
+    let r = block_on(request_with_headers(
+        endpoint,
+        method,
+        path,
+        content_type,
+        headers,
+        body,
+    ))?;
+    Ok(Exchange {
+        request,
+        response: format!("{}\r\n\r\n{}", r.head, r.body),
+        status: r.status,
+        body: r.body,
+        latency_ms: t.elapsed().as_secs_f64() * 1000.0,
     })
 }
 

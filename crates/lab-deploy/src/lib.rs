@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use binary::{GATEWAY_BIN_ENV, SERVE_BIN_ENV, gateway_binary, static_server_binary};
 pub use gateway::{GatewayStatus, gateway_status, start_gateway, switch_upstream, wait_drained};
-pub use http::{HttpResponse, get, post, put_json};
+pub use http::{Exchange, HttpResponse, exchange, get, post, put_json};
 pub use image::{ImageInfo, dockerfile};
 pub use load::{LoadRequest, Outcome, run_load};
 
@@ -287,9 +287,10 @@ impl Deployer {
         requests: Vec<LoadRequest>,
         rps: f64,
         progress: &dyn Fn(usize, usize),
+        stop: &dyn Fn() -> bool,
     ) -> Vec<Outcome> {
         self.rt
-            .block_on(run_load(endpoint, requests, rps, progress))
+            .block_on(run_load(endpoint, requests, rps, progress, stop))
     }
 
     /// Remove an image of ours.

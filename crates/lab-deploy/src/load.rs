@@ -32,11 +32,14 @@ pub struct Outcome {
 /// Send `requests` to `endpoint` at `rps` per second (open loop: a slow
 /// answer does not delay the next request; at most 256 in flight), calling
 /// `progress(done, total)` as answers arrive. Outcomes keep request order.
+/// When `stop()` turns true no further request is sent; the outcomes of the
+/// ones already sent are returned (fewer than `requests`).
 pub async fn run_load(
     endpoint: &str,
     requests: Vec<LoadRequest>,
     rps: f64,
     progress: &dyn Fn(usize, usize),
+    stop: &dyn Fn() -> bool,
 ) -> Vec<Outcome> {
     let total = requests.len();
     let gap = Duration::from_secs_f64(1.0 / rps.max(0.001));
@@ -46,6 +49,9 @@ pub async fn run_load(
     let mut handles = Vec::with_capacity(total);
     for (i, req) in requests.into_iter().enumerate() {
         tokio::time::sleep_until(start + gap * i as u32).await;
+        if stop() {
+            break;
+        }
         let permit = limit.clone().acquire_owned().await.expect("semaphore open");
         let endpoint = endpoint.to_string();
         let counter = done.clone();

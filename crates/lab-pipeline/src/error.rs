@@ -20,6 +20,9 @@ pub enum PipelineError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// The caller cancelled the work (see [`crate::Cancel`]).
+    #[error("cancelled: {0}")]
+    Cancelled(String),
     #[error("{what} not found: {hint}")]
     NotFoundHint { what: String, hint: String },
 }
@@ -71,6 +74,7 @@ impl PipelineError {
             },
             PipelineError::Monitor(_) => "monitor.invalid",
             PipelineError::Invalid(_) => "invalid",
+            PipelineError::Cancelled(_) => "cancelled",
             PipelineError::NotFound(_) | PipelineError::NotFoundHint { .. } => "not_found",
         }
     }

@@ -10,6 +10,7 @@ use lab_store::{LabHome, Metric, ModelVersion, Run, RunStatus, Store, now_ms};
 use lab_train::{Comparison, GateResult};
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::events::{Event, Stage, stage};
 use crate::{PipelineError, Result, failpoint};
 
@@ -176,10 +177,14 @@ pub fn default_model_name(dataset: &str, target: &str) -> String {
     format!("{dataset}-{target}")
 }
 
+/// Prefix of the learning-curve metrics a run logs (step = training rows).
+pub const LEARNING_CURVE: &str = "learning_curve/";
+
 /// The catalogue and the store together.
 pub struct Lab {
     pub catalog: Catalog,
     pub store: Store,
+    cancel: Cancel,
 }
 
 impl Lab {
@@ -194,7 +199,28 @@ impl Lab {
         Ok(Lab {
             catalog,
             store: Store::open(home)?,
+            cancel: Cancel::default(),
         })
+    }
+
+    /// Long work on this lab stops at its next checkpoint once `cancel` is
+    /// cancelled.
+    pub fn with_cancel(mut self, cancel: Cancel) -> Lab {
+        self.cancel = cancel;
+        self
+    }
+
+    pub(crate) fn cancel_token(&self) -> &Cancel {
+        &self.cancel
+    }
+
+    /// A checkpoint: `Err(Cancelled)` once the caller cancelled, saying what
+    /// was about to start.
+    pub(crate) fn checkpoint(&self, next: &str) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            return Err(PipelineError::Cancelled(format!("stopped before {next}")));
+        }
+        Ok(())
     }
 
     pub fn home(&self) -> &LabHome {
@@ -248,7 +274,17 @@ impl Lab {
 
     pub fn profile(&self, source: &DataSource) -> Result<lab_data::Profile> {
         let (table, _) = self.load(source)?;
-        Ok(lab_data::profile(&table)?)
+        let p = lab_data::profile(&table)?;
+        // The app's pipeline strip shows the dataset profiled last.
+        let subject = source
+            .dataset_name()
+            .map_or(p.source.clone(), str::to_string);
+        self.store.record_activity(
+            "profile",
+            &subject,
+            &serde_json::json!({"rows": p.rows, "columns": p.columns.len()}),
+        )?;
+        Ok(p)
     }
 
     pub fn validate(&self, source: &DataSource) -> Result<lab_data::ValidationReport> {
@@ -358,7 +394,12 @@ impl Lab {
             Err(e) => {
                 let msg = e.to_string();
                 let _ = self.store.set_tags(&run.run_id, &[("mlops.error", &msg)]);
-                let _ = self.store.end_run(&run.run_id, RunStatus::Failed);
+                let status = if matches!(e, PipelineError::Cancelled(_)) {
+                    RunStatus::Killed
+                } else {
+                    RunStatus::Failed
+                };
+                let _ = self.store.end_run(&run.run_id, status);
                 Err(e)
             }
         }
@@ -392,6 +433,7 @@ impl Lab {
         ]);
         self.store.log_params(&run.run_id, &params)?;
 
+        self.checkpoint("fitting the model")?;
         let (out, fit_seconds) =
             stage(sink, Stage::Train, format!("fitting {}", req.model), || {
                 failpoint::hit("train.fit");
@@ -426,7 +468,23 @@ impl Lab {
             timestamp: now,
             step: 0,
         });
+        // The metric history of the run: a learning curve, one step per
+        // training-set size (`learning_curve/<metric>` on the test split,
+        // `learning_curve/train_<metric>` on the rows fitted).
+        self.checkpoint("the learning curve")?;
+        let curve = lab_train::learning_curve(prepared, req.model, &req.params, seed, 5, &out);
+        for p in &curve {
+            for (prefix, m) in [("", &p.test), ("train_", &p.train)] {
+                metrics.extend(m.iter().map(|(k, v)| Metric {
+                    key: format!("{LEARNING_CURVE}{prefix}{k}"),
+                    value: *v,
+                    timestamp: now,
+                    step: p.train_rows as i64,
+                }));
+            }
+        }
         self.store.log_metrics(&run.run_id, &metrics)?;
+        self.checkpoint("the validation gate")?;
 
         // Artifacts: the model envelope and the evaluation, on disk.
         let model_rel = format!("{}/model/model.json", run.artifact_uri);

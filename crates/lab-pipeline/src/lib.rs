@@ -5,27 +5,35 @@
 //! work reports typed [`Event`]s to a caller-supplied sink, which a CLI turns
 //! into progress bars and the desktop app into channel messages.
 
+mod cancel;
 mod deploy;
 mod error;
 mod events;
 mod failpoint;
 mod lab;
 mod monitor;
+mod overview;
 mod pipeline;
 mod retrain;
 mod service;
 mod traffic;
 
+pub use cancel::Cancel;
 pub use deploy::{DeployResult, PredictInput};
 pub use error::PipelineError;
 pub use events::{Event, Stage};
 pub use lab::{
-    DataSource, Lab, ModelRef, RunComparison, TrainRequest, TrainResult, default_model_name,
+    DataSource, LEARNING_CURVE, Lab, ModelRef, RunComparison, TrainRequest, TrainResult,
+    default_model_name,
 };
 pub use lab_monitor::{
     AlertMetric, AlertRule, ColumnDrift, ColumnStats, DriftConfig, DriftReport, DriftTest,
 };
 pub use monitor::{CollectSummary, MIN_DRIFT_ROWS, ScenarioDrift, WindowResult};
+pub use overview::{
+    DeploymentStatus, DockerStatus, MonitorSnapshot, Overview, SampleRequest, SentRequest,
+    StageHealth, StageState, curl_command,
+};
 pub use pipeline::{DEFAULT_SCENARIO, PipelineRequest, PipelineSummary, StageTiming};
 pub use retrain::RetrainResult;
 pub use service::{RolloutResult, ServiceStatus};

@@ -307,6 +307,75 @@ impl Lab {
         end_ms: i64,
         cfg: &DriftConfig,
     ) -> Result<WindowResult> {
+        let (window, drift) = self.compute_window(service, start_ms, end_ms, cfg)?;
+        let detail: serde_json::Map<String, J> =
+            serde_json::from_str(&window.detail).unwrap_or_default();
+        let requests = window.requests;
+        let errors = window.errors;
+        let error_rate = window.error_rate;
+        let window_id = self.store.upsert_window(&window)?;
+        let window = WindowRecord {
+            window_id,
+            ..window
+        };
+        let signals = Signals {
+            drift_share: window.drift_share,
+            latency_p99_ms: window.latency_p99,
+            error_rate: (requests > 0).then_some(error_rate),
+            quality_drop: detail.get("quality_drop").and_then(J::as_f64),
+        };
+        let mut alerts = vec![];
+        for f in lab_monitor::evaluate(&self.alert_rules(service)?, &signals) {
+            let drifted: Vec<&str> = drift
+                .as_ref()
+                .map(|d| {
+                    d.columns
+                        .iter()
+                        .filter(|c| c.drifted)
+                        .map(|c| c.column.as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let evidence = serde_json::json!({
+                "window": {"start_ms": start_ms, "end_ms": end_ms, "requests": requests,
+                           "errors": errors, "versions": window.versions},
+                "signals": signals,
+                "drifted_features": drifted,
+                "retrain": f.retrain,
+            });
+            let rec = AlertRecord {
+                alert_id: 0,
+                service: service.to_string(),
+                window_id,
+                metric: f.metric.as_str().to_string(),
+                value: f.value,
+                threshold: f.threshold,
+                message: f.message.clone(),
+                evidence: evidence.to_string(),
+                created_at: now_ms(),
+            };
+            let id = self.store.insert_alert(&rec)?;
+            alerts.push(AlertRecord {
+                alert_id: id.unwrap_or(0),
+                ..rec
+            });
+        }
+        Ok(WindowResult {
+            window,
+            drift,
+            alerts,
+        })
+    }
+
+    /// The window `[start_ms, end_ms)` of `service` computed from the
+    /// collected log, without storing it or firing alerts (a live view).
+    pub fn compute_window(
+        &self,
+        service: &str,
+        start_ms: i64,
+        end_ms: i64,
+        cfg: &DriftConfig,
+    ) -> Result<(WindowRecord, Option<DriftReport>)> {
         let svc = self.service(service)?;
         let rows = self.store.log_rows(service, start_ms, end_ms)?;
         let preds: Vec<&LogRow> = rows.iter().filter(|r| r.kind == "prediction").collect();
@@ -448,58 +517,7 @@ impl Lab {
             detail: J::Object(detail.clone()).to_string(),
             updated_at: now_ms(),
         };
-        let window_id = self.store.upsert_window(&window)?;
-        let window = WindowRecord {
-            window_id,
-            ..window
-        };
-        let signals = Signals {
-            drift_share: window.drift_share,
-            latency_p99_ms: window.latency_p99,
-            error_rate: (requests > 0).then_some(error_rate),
-            quality_drop: detail.get("quality_drop").and_then(J::as_f64),
-        };
-        let mut alerts = vec![];
-        for f in lab_monitor::evaluate(&self.alert_rules(service)?, &signals) {
-            let drifted: Vec<&str> = drift
-                .as_ref()
-                .map(|d| {
-                    d.columns
-                        .iter()
-                        .filter(|c| c.drifted)
-                        .map(|c| c.column.as_str())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let evidence = serde_json::json!({
-                "window": {"start_ms": start_ms, "end_ms": end_ms, "requests": requests,
-                           "errors": errors, "versions": window.versions},
-                "signals": signals,
-                "drifted_features": drifted,
-                "retrain": f.retrain,
-            });
-            let rec = AlertRecord {
-                alert_id: 0,
-                service: service.to_string(),
-                window_id,
-                metric: f.metric.as_str().to_string(),
-                value: f.value,
-                threshold: f.threshold,
-                message: f.message.clone(),
-                evidence: evidence.to_string(),
-                created_at: now_ms(),
-            };
-            let id = self.store.insert_alert(&rec)?;
-            alerts.push(AlertRecord {
-                alert_id: id.unwrap_or(0),
-                ..rec
-            });
-        }
-        Ok(WindowResult {
-            window,
-            drift,
-            alerts,
-        })
+        Ok((window, drift))
     }
 
     /// Collect, then evaluate every `window_ms` window (aligned to the

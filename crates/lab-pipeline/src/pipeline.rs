@@ -155,6 +155,7 @@ impl Lab {
                 .unwrap_or(mv.clone())
         };
 
+        self.checkpoint("packaging")?;
         stage(
             &sink,
             Stage::Package,
@@ -168,6 +169,7 @@ impl Lab {
                 ))
             },
         )?;
+        self.checkpoint("deploying")?;
         let rollout: RolloutResult = self.rollout(
             &service,
             &ModelRef::Version(name.clone(), serve.version),
@@ -196,6 +198,7 @@ impl Lab {
                 traffic.first_error.clone().unwrap_or_default()
             )));
         }
+        self.checkpoint("evaluating the monitoring window")?;
         let window = stage(
             &sink,
             Stage::Monitor,
@@ -239,6 +242,7 @@ impl Lab {
         });
         let retrain = match retrain_alert {
             Some(a) => {
+                self.checkpoint("retraining")?;
                 retraining.set(true);
                 let t = Instant::now();
                 let r = self.retrain(

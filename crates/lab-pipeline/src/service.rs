@@ -56,7 +56,13 @@ impl Lab {
                 s.model_name, mv.name
             )));
         }
+        self.checkpoint("deploying")?;
         let deployed = self.deploy(&ModelRef::Version(mv.name.clone(), mv.version), local, sink)?;
+        if let Err(e) = self.checkpoint("switching traffic to the new server") {
+            // Nothing routes to it yet: remove it again.
+            let _ = self.stop_deployment(&deployed.deployment.deployment_id);
+            return Err(e);
+        }
         let new = deployed.deployment.clone();
         self.store
             .set_deployment_service(&new.deployment_id, service)?;

@@ -214,7 +214,11 @@ impl Lab {
                 });
             }
         };
-        let outcomes = deployer.load(&endpoint, requests, req.rps, &progress);
+        let cancel = self.cancel_token().clone();
+        let outcomes = deployer.load(&endpoint, requests, req.rps, &progress, &|| {
+            cancel.is_cancelled()
+        });
+        let n = outcomes.len();
         let seconds = t0.elapsed().as_secs_f64();
         let end_ms = lab_store::now_ms();
         let ok: Vec<bool> = outcomes.iter().map(|o| o.status == 200).collect();
@@ -253,6 +257,21 @@ impl Lab {
             start_ms,
             end_ms,
         };
+        if n < req.requests {
+            sink(Event::StageFailed {
+                stage: Stage::Monitor,
+                message: format!("traffic cancelled after {n} of {} requests", req.requests),
+            });
+            return Err(PipelineError::Cancelled(format!(
+                "traffic stopped after {n} of {} requests; the {n_ok} answered are in the prediction log{}",
+                req.requests,
+                if labels_fed > 0 {
+                    " with their labels"
+                } else {
+                    ""
+                }
+            )));
+        }
         sink(Event::StageFinished {
             stage: Stage::Monitor,
             message: format!(

@@ -241,6 +241,16 @@ CREATE TABLE retrains (
     created_at         INTEGER NOT NULL
 );
 "#,
+    // 4: the learner's latest action of each kind (e.g. the dataset last
+    // profiled), for the app's pipeline strip.
+    r#"
+CREATE TABLE activity (
+    kind       TEXT PRIMARY KEY,
+    subject    TEXT NOT NULL,
+    detail     TEXT NOT NULL,
+    at         INTEGER NOT NULL
+);
+"#,
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -878,6 +878,41 @@ impl Store {
         Ok(())
     }
 
+    /// Record the latest action of `kind` (replacing the one before).
+    pub fn record_activity(
+        &self,
+        kind: &str,
+        subject: &str,
+        detail: &serde_json::Value,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO activity (kind, subject, detail, at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (kind) DO UPDATE SET subject = excluded.subject,
+                detail = excluded.detail, at = excluded.at",
+            params![kind, subject, detail.to_string(), now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// The latest action of `kind`: its subject, detail and time (ms).
+    pub fn activity(&self, kind: &str) -> Result<Option<(String, serde_json::Value, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT subject, detail, at FROM activity WHERE kind = ?1")?;
+        let mut rows = stmt.query(params![kind])?;
+        Ok(match rows.next()? {
+            Some(r) => {
+                let detail: String = r.get(1)?;
+                Some((
+                    r.get(0)?,
+                    serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                    r.get(2)?,
+                ))
+            }
+            None => None,
+        })
+    }
+
     pub fn lesson_progress(&self) -> Result<Vec<LessonProgress>> {
         let mut stmt = self.conn.prepare(
             "SELECT lesson_id, status, updated_at, detail FROM lesson_progress ORDER BY lesson_id",

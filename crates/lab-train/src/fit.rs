@@ -217,3 +217,75 @@ pub fn train(
         notes,
     })
 }
+
+/// One point of a learning curve: metrics of a model fitted on the first
+/// `train_rows` rows of a shuffled training split.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CurvePoint {
+    pub train_rows: usize,
+    /// On the full test split.
+    pub test: BTreeMap<String, f64>,
+    /// On the rows it was fitted on.
+    pub train: BTreeMap<String, f64>,
+}
+
+/// A learning curve (scikit-learn's `learning_curve` with one fixed test
+/// split): fit `kind` on 1/`points`, 2/`points`, … of the training rows,
+/// drawn in a seeded shuffled order, and evaluate each fit on the whole test
+/// split. The last point is `full` (the model already fitted on every row).
+/// Subsets too small to fit, or missing a class of the training split, are
+/// left out. Clustering has no curve.
+pub fn learning_curve(
+    prepared: &Prepared,
+    kind: ModelKind,
+    params: &BTreeMap<String, String>,
+    seed: u64,
+    points: usize,
+    full: &TrainOutput,
+) -> Vec<CurvePoint> {
+    use rand::seq::SliceRandom;
+    let n = prepared.x_train.nrows();
+    let mut out = Vec::new();
+    if kind == ModelKind::KMeans || points < 2 {
+        return out;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed));
+    let classes_in = |t: &Target| match t {
+        Target::Classes(c) => c.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        Target::Values(_) => 0,
+    };
+    let all_classes = classes_in(&prepared.y_train);
+    for i in 1..points {
+        let k = n * i / points;
+        if k < 10 {
+            continue;
+        }
+        let rows = &order[..k];
+        let y = match &prepared.y_train {
+            Target::Classes(c) => Target::Classes(rows.iter().map(|&r| c[r]).collect()),
+            Target::Values(v) => Target::Values(rows.iter().map(|&r| v[r]).collect()),
+        };
+        if classes_in(&y) != all_classes {
+            continue;
+        }
+        let subset = Prepared {
+            x_train: prepared.x_train.select(ndarray::Axis(0), rows),
+            y_train: y,
+            ..prepared.clone()
+        };
+        if let Ok(o) = train(&subset, kind, params, seed) {
+            out.push(CurvePoint {
+                train_rows: k,
+                test: o.test.metrics,
+                train: o.train.metrics,
+            });
+        }
+    }
+    out.push(CurvePoint {
+        train_rows: n,
+        test: full.test.metrics.clone(),
+        train: full.train.metrics.clone(),
+    });
+    out
+}

@@ -9,7 +9,7 @@ mod gate;
 mod metrics;
 mod params;
 
-pub use fit::{TrainOutput, train};
+pub use fit::{CurvePoint, TrainOutput, learning_curve, train};
 pub use gate::{
     Comparison, GateCheck, GateResult, compare, gate, higher_is_better, primary_metric,
 };
