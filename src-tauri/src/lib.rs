@@ -1,17 +1,30 @@
 //! The app's commands. Each one translates its arguments, calls
 //! `lab-pipeline` on a blocking thread (the window never waits), and returns
 //! a typed result or a `{code, message}` error. Long work streams
-//! `lab_pipeline::Event`s over a `tauri::ipc::Channel`.
+//! `lab_pipeline::Event`s over a `tauri::ipc::Channel` and runs under a job
+//! id the UI can cancel. Charts are rendered to SVG by `lab-charts`
+//! (see `views`).
 
-use std::collections::BTreeMap;
+mod views;
 
-use lab_pipeline::{DataSource, Event, Lab, LabHome, ModelKind, PipelineError, TrainRequest};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use lab_pipeline::{
+    Cancel, DataSource, Event, LEARNING_CURVE, Lab, LabHome, ModelKind, ModelRef, PipelineError,
+    PipelineRequest, TrafficMix, TrafficRequest, TrainRequest,
+};
 use serde::{Deserialize, Serialize};
+use serde_json::Value as J;
 use tauri::State;
 use tauri::ipc::Channel;
 
 /// The lab home the app works in (resolved once at start).
 pub struct AppHome(pub LabHome);
+
+/// Long work in progress, by the job id the UI gave it.
+#[derive(Default)]
+pub struct Jobs(Mutex<HashMap<String, Cancel>>);
 
 /// An error as the UI receives it.
 #[derive(Debug, Clone, Serialize)]
@@ -20,9 +33,9 @@ pub struct UiError {
     pub message: String,
 }
 
-impl From<PipelineError> for UiError {
-    fn from(e: PipelineError) -> Self {
-        let w = e.to_wire();
+impl<E: Into<PipelineError>> From<E> for UiError {
+    fn from(e: E) -> Self {
+        let w = e.into().to_wire();
         UiError {
             code: w.code,
             message: w.message,
@@ -36,18 +49,72 @@ type UiResult<T> = Result<T, UiError>;
 /// its own thread) and run `f` off the UI thread.
 async fn with_lab<T: Send + 'static>(
     home: &AppHome,
-    f: impl FnOnce(Lab) -> Result<T, PipelineError> + Send + 'static,
+    f: impl FnOnce(Lab) -> Result<T, UiError> + Send + 'static,
 ) -> UiResult<T> {
     let home = home.0.clone();
     tauri::async_runtime::spawn_blocking(move || {
-        f(Lab::open(&home, lab_pipeline::Catalog::load_default()?)?)
+        let lab = Lab::open(&home, lab_pipeline::Catalog::load_default()?)?;
+        f(lab)
     })
     .await
     .map_err(|e| UiError {
         code: "app.task".into(),
         message: format!("the background task failed: {e}"),
     })?
-    .map_err(UiError::from)
+}
+
+/// Like [`with_lab`], for long work registered as `job` (cancellable).
+async fn with_job<T: Send + 'static>(
+    home: &AppHome,
+    jobs: &Jobs,
+    job: String,
+    f: impl FnOnce(Lab) -> Result<T, UiError> + Send + 'static,
+) -> UiResult<T> {
+    let cancel = Cancel::new();
+    {
+        let mut jobs = jobs.0.lock().unwrap_or_else(|p| p.into_inner());
+        if jobs.contains_key(&job) {
+            return Err(UiError {
+                code: "app.busy".into(),
+                message: format!("`{job}` is already running: wait for it or cancel it"),
+            });
+        }
+        jobs.insert(job.clone(), cancel.clone());
+    }
+    let r = with_lab(home, move |lab| f(lab.with_cancel(cancel))).await;
+    jobs.0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&job);
+    r
+}
+
+fn sink(ch: &Channel<Event>) -> impl Fn(Event) + '_ {
+    move |e| {
+        let _ = ch.send(e);
+    }
+}
+
+/// Ask job `job` to stop at its next checkpoint. False when no such job runs.
+#[tauri::command]
+fn cancel(jobs: State<'_, Jobs>, job: String) -> bool {
+    match jobs.0.lock().unwrap_or_else(|p| p.into_inner()).get(&job) {
+        Some(c) => {
+            c.cancel();
+            true
+        }
+        None => false,
+    }
+}
+
+#[tauri::command]
+async fn docker_status(home: State<'_, AppHome>) -> UiResult<lab_pipeline::DockerStatus> {
+    with_lab(&home, |lab| Ok(lab.docker_status())).await
+}
+
+#[tauri::command]
+async fn overview(home: State<'_, AppHome>) -> UiResult<lab_pipeline::Overview> {
+    with_lab(&home, |lab| Ok(lab.overview()?)).await
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,10 +149,19 @@ async fn datasets(home: State<'_, AppHome>) -> UiResult<Vec<DatasetInfo>> {
     .await
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileView {
+    #[serde(flatten)]
+    pub profile: lab_pipeline::Profile,
+    pub charts: Vec<views::ColumnChart>,
+}
+
 #[tauri::command]
-async fn profile(home: State<'_, AppHome>, dataset: String) -> UiResult<lab_pipeline::Profile> {
+async fn profile(home: State<'_, AppHome>, dataset: String) -> UiResult<ProfileView> {
     with_lab(&home, move |lab| {
-        lab.profile(&DataSource::Catalog { name: dataset })
+        let profile = lab.profile(&DataSource::Catalog { name: dataset })?;
+        let charts = views::profile_histograms(&profile)?;
+        Ok(ProfileView { profile, charts })
     })
     .await
 }
@@ -96,7 +172,30 @@ async fn validate(
     dataset: String,
 ) -> UiResult<lab_pipeline::ValidationReport> {
     with_lab(&home, move |lab| {
-        lab.validate(&DataSource::Catalog { name: dataset })
+        Ok(lab.validate(&DataSource::Catalog { name: dataset })?)
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelChoice {
+    pub name: String,
+    pub params: Vec<lab_pipeline::ParamSpec>,
+}
+
+/// The models that fit a dataset's default task, with their parameters.
+#[tauri::command]
+async fn models_for(home: State<'_, AppHome>, dataset: String) -> UiResult<Vec<ModelChoice>> {
+    with_lab(&home, move |lab| {
+        let task = lab.catalog.dataset(&dataset)?.target(None)?.task;
+        Ok(ModelKind::ALL
+            .iter()
+            .filter(|k| k.supports(task))
+            .map(|k| ModelChoice {
+                name: k.to_string(),
+                params: lab_pipeline::param_specs(*k).to_vec(),
+            })
+            .collect())
     })
     .await
 }
@@ -114,10 +213,12 @@ pub struct TrainArgs {
 #[tauri::command]
 async fn train(
     home: State<'_, AppHome>,
+    jobs: State<'_, Jobs>,
+    job: String,
     args: TrainArgs,
     on_event: Channel<Event>,
 ) -> UiResult<lab_pipeline::TrainResult> {
-    with_lab(&home, move |lab| {
+    with_job(&home, &jobs, job, move |lab| {
         let model: ModelKind = args
             .model
             .parse()
@@ -127,9 +228,7 @@ async fn train(
             experiment: args.experiment,
             ..TrainRequest::new(DataSource::Catalog { name: args.dataset }, model)
         };
-        lab.train(&req, &|e| {
-            let _ = on_event.send(e);
-        })
+        Ok(lab.train(&req, &sink(&on_event))?)
     })
     .await
 }
@@ -142,11 +241,532 @@ async fn runs(home: State<'_, AppHome>) -> UiResult<Vec<lab_pipeline::Run>> {
     .await
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct RunDetail {
+    pub run: lab_pipeline::Run,
+    pub experiment: String,
+    pub primary_metric: Option<String>,
+    /// The learning curve of the primary metric (the run's metric history).
+    pub history_svg: Option<String>,
+    pub history: Vec<(i64, f64)>,
+    pub classes: Vec<String>,
+    pub confusion_svg: Option<String>,
+    pub registered: Vec<lab_pipeline::ModelVersion>,
+}
+
+fn history(lab: &Lab, run_id: &str, key: &str) -> UiResult<Vec<(f64, f64)>> {
+    Ok(lab
+        .store
+        .metric_history(run_id, key)?
+        .into_iter()
+        .map(|m| (m.step as f64, m.value))
+        .collect())
+}
+
+#[tauri::command]
+async fn run_detail(home: State<'_, AppHome>, run_id: String) -> UiResult<RunDetail> {
+    with_lab(&home, move |lab| {
+        let run = lab.run(&run_id)?;
+        let experiment = lab.store.experiment(&run.experiment_id)?.name;
+        let metric = views::primary_metric(&run);
+        let (history_svg, history_points) = match &metric {
+            Some(m) => {
+                let test = history(&lab, &run.run_id, &format!("{LEARNING_CURVE}{m}"))?;
+                let train = history(&lab, &run.run_id, &format!("{LEARNING_CURVE}train_{m}"))?;
+                let pts = test.iter().map(|(s, v)| (*s as i64, *v)).collect();
+                let svg = (!test.is_empty())
+                    .then(|| {
+                        views::learning_curve(
+                            &format!("{m} by training rows (learning curve)"),
+                            vec![("test".into(), test), ("train".into(), train)],
+                            m,
+                        )
+                    })
+                    .transpose()?;
+                (svg, pts)
+            }
+            None => (None, vec![]),
+        };
+        let eval = lab.run_evaluation(&run)?.unwrap_or(J::Null);
+        let classes: Vec<String> = eval["classes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let matrix: Option<Vec<Vec<usize>>> =
+            serde_json::from_value(eval["test"]["confusion_matrix"].clone()).ok();
+        let confusion_svg = match matrix {
+            Some(m) if !classes.is_empty() => Some(views::confusion(&classes, &m)?),
+            _ => None,
+        };
+        let registered = lab
+            .store
+            .list_registered_models()?
+            .into_iter()
+            .map(|m| lab.store.list_model_versions(&m.name))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .filter(|v| v.run_id == run.run_id)
+            .collect();
+        Ok(RunDetail {
+            run,
+            experiment,
+            primary_metric: metric,
+            history_svg,
+            history: history_points,
+            classes,
+            confusion_svg,
+            registered,
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareView {
+    #[serde(flatten)]
+    pub comparison: lab_pipeline::RunComparison,
+    pub curves_svg: Option<String>,
+}
+
+#[tauri::command]
+async fn compare_runs(home: State<'_, AppHome>, run_ids: Vec<String>) -> UiResult<CompareView> {
+    with_lab(&home, move |lab| {
+        let comparison = lab.compare_runs(&run_ids)?;
+        let metric = comparison.runs.iter().find_map(views::primary_metric);
+        let curves_svg = match &metric {
+            Some(m) => {
+                let series = comparison
+                    .runs
+                    .iter()
+                    .map(|r| {
+                        Ok((
+                            r.run_name.clone(),
+                            history(&lab, &r.run_id, &format!("{LEARNING_CURVE}{m}"))?,
+                        ))
+                    })
+                    .collect::<UiResult<Vec<_>>>()?;
+                Some(views::learning_curve(
+                    &format!("{m} learning curves"),
+                    series,
+                    m,
+                )?)
+            }
+            None => None,
+        };
+        Ok(CompareView {
+            comparison,
+            curves_svg,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+async fn register(
+    home: State<'_, AppHome>,
+    run_id: String,
+    name: Option<String>,
+) -> UiResult<lab_pipeline::ModelVersion> {
+    with_lab(&home, move |lab| {
+        let run = lab.run(&run_id)?;
+        let name = match name.filter(|n| !n.trim().is_empty()) {
+            Some(n) => n,
+            None => lab_pipeline::default_model_name(
+                run.params.get("dataset").map_or("model", |s| s.as_str()),
+                run.tags
+                    .get("mlops.target")
+                    .map_or("target", |s| s.as_str()),
+            ),
+        };
+        Ok(lab.register(&run.run_id, &name)?)
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelView {
+    #[serde(flatten)]
+    pub model: lab_pipeline::RegisteredModel,
+    pub versions: Vec<VersionView>,
+    /// The service serving this model, with its versions.
+    pub service: Option<lab_pipeline::Service>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionView {
+    #[serde(flatten)]
+    pub version: lab_pipeline::ModelVersion,
+    pub run_name: String,
+    pub metrics: BTreeMap<String, f64>,
+}
+
+#[tauri::command]
+async fn models(home: State<'_, AppHome>) -> UiResult<Vec<ModelView>> {
+    with_lab(&home, |lab| {
+        let services = lab.store.list_services()?;
+        lab.store
+            .list_registered_models()?
+            .into_iter()
+            .map(|m| {
+                let versions = lab
+                    .store
+                    .list_model_versions(&m.name)?
+                    .into_iter()
+                    .map(|v| {
+                        let run = lab.store.get_run(&v.run_id)?;
+                        Ok(VersionView {
+                            version: v,
+                            run_name: run.run_name,
+                            metrics: run
+                                .metrics
+                                .into_iter()
+                                .filter(|(k, _)| {
+                                    !k.starts_with(LEARNING_CURVE) && !k.starts_with("train_")
+                                })
+                                .collect(),
+                        })
+                    })
+                    .collect::<UiResult<Vec<_>>>()?;
+                Ok(ModelView {
+                    service: services.iter().find(|s| s.model_name == m.name).cloned(),
+                    model: m,
+                    versions,
+                })
+            })
+            .collect()
+    })
+    .await
+}
+
+#[tauri::command]
+async fn set_alias(
+    home: State<'_, AppHome>,
+    name: String,
+    version: i64,
+    alias: String,
+) -> UiResult<lab_pipeline::ModelVersion> {
+    with_lab(&home, move |lab| Ok(lab.set_alias(&name, version, &alias)?)).await
+}
+
+/// Containers when Docker answers, local processes otherwise.
+fn local(lab: &Lab) -> bool {
+    !lab.docker_status().available
+}
+
+#[tauri::command]
+async fn promote(
+    home: State<'_, AppHome>,
+    jobs: State<'_, Jobs>,
+    job: String,
+    name: String,
+    version: i64,
+    on_event: Channel<Event>,
+) -> UiResult<Option<lab_pipeline::RolloutResult>> {
+    with_job(&home, &jobs, job, move |lab| {
+        Ok(lab
+            .promote(&name, version, local(&lab), &sink(&on_event))?
+            .1)
+    })
+    .await
+}
+
+/// Roll `model` (`name@alias` or `name:version`) out to `service` (by
+/// default, its dataset's service).
+#[tauri::command]
+async fn rollout(
+    home: State<'_, AppHome>,
+    jobs: State<'_, Jobs>,
+    job: String,
+    model: String,
+    service: Option<String>,
+    on_event: Channel<Event>,
+) -> UiResult<lab_pipeline::RolloutResult> {
+    with_job(&home, &jobs, job, move |lab| {
+        let r: ModelRef = model.parse()?;
+        let mv = lab.resolve_model(&r)?;
+        let service = match service {
+            Some(s) => s,
+            None => {
+                let run = lab.store.get_run(&mv.run_id)?;
+                run.params
+                    .get("dataset")
+                    .cloned()
+                    .unwrap_or_else(|| mv.name.clone())
+            }
+        };
+        let out = lab.rollout(
+            &service,
+            &ModelRef::Version(mv.name.clone(), mv.version),
+            local(&lab),
+            &sink(&on_event),
+        )?;
+        // Monitoring and traffic need the service's dataset.
+        if out.service.dataset.is_none() {
+            let run = lab.store.get_run(&mv.run_id)?;
+            if let Some(d) = run.params.get("dataset") {
+                lab.set_service_data(&service, d, None)?;
+            }
+        }
+        Ok(out)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn rollback(
+    home: State<'_, AppHome>,
+    jobs: State<'_, Jobs>,
+    job: String,
+    service: String,
+    on_event: Channel<Event>,
+) -> UiResult<lab_pipeline::RolloutResult> {
+    with_job(&home, &jobs, job, move |lab| {
+        Ok(lab.rollback(&service, local(&lab), &sink(&on_event))?)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn deployments(
+    home: State<'_, AppHome>,
+    all: bool,
+) -> UiResult<Vec<lab_pipeline::DeploymentStatus>> {
+    with_lab(&home, move |lab| Ok(lab.deployment_statuses(all)?)).await
+}
+
+#[tauri::command]
+async fn deployment_logs(
+    home: State<'_, AppHome>,
+    deployment: String,
+    tail: usize,
+) -> UiResult<String> {
+    with_lab(&home, move |lab| {
+        Ok(lab.deployment_logs(&deployment, tail.clamp(1, 2000))?)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn stop_deployment(
+    home: State<'_, AppHome>,
+    deployment: String,
+) -> UiResult<lab_pipeline::DeploymentRecord> {
+    with_lab(&home, move |lab| Ok(lab.stop_deployment(&deployment)?)).await
+}
+
+#[tauri::command]
+async fn sample_request(
+    home: State<'_, AppHome>,
+    deployment: String,
+    row: usize,
+) -> UiResult<lab_pipeline::SampleRequest> {
+    with_lab(&home, move |lab| Ok(lab.sample_request(&deployment, row)?)).await
+}
+
+#[tauri::command]
+async fn send_request(
+    home: State<'_, AppHome>,
+    deployment: String,
+    path: String,
+    content_type: String,
+    body: String,
+) -> UiResult<lab_pipeline::SentRequest> {
+    with_lab(&home, move |lab| {
+        Ok(lab.send_request(&deployment, &path, &content_type, &body)?)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn services(home: State<'_, AppHome>) -> UiResult<Vec<lab_pipeline::ServiceStatus>> {
+    with_lab(&home, |lab| Ok(lab.services()?)).await
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrafficArgs {
+    pub service: String,
+    /// `reference`, `drift` or `shift`.
+    pub mix: String,
+    pub rps: f64,
+    pub requests: usize,
+    #[serde(default = "yes")]
+    pub labels: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[tauri::command]
+async fn traffic(
+    home: State<'_, AppHome>,
+    jobs: State<'_, Jobs>,
+    job: String,
+    args: TrafficArgs,
+    on_event: Channel<Event>,
+) -> UiResult<lab_pipeline::TrafficSummary> {
+    with_job(&home, &jobs, job, move |lab| {
+        let mix: TrafficMix = args.mix.parse()?;
+        let svc = lab.service(&args.service)?;
+        let dataset = svc.dataset.clone().ok_or_else(|| {
+            PipelineError::Invalid(format!(
+                "service `{}` has no dataset recorded: roll it out from Models or run the pipeline",
+                svc.name
+            ))
+        })?;
+        let scenario = lab.traffic_scenario(&dataset, svc.scenario.as_deref())?;
+        Ok(lab.traffic(
+            &TrafficRequest {
+                service: args.service,
+                scenario,
+                mix,
+                rps: args.rps,
+                requests: args.requests,
+                labels: args.labels,
+                // A new sample of rows each time.
+                seed: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(42, |d| d.as_millis() as u64),
+            },
+            &sink(&on_event),
+        )?)
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MonitorView {
+    #[serde(flatten)]
+    pub snapshot: lab_pipeline::MonitorSnapshot,
+    pub charts: views::MonitorCharts,
+    pub drift_scores_svg: Option<String>,
+    pub histograms: Vec<views::ColumnChart>,
+    pub prediction_svg: Option<String>,
+}
+
+#[tauri::command]
+async fn monitor(
+    home: State<'_, AppHome>,
+    service: String,
+    since_ms: Option<i64>,
+) -> UiResult<MonitorView> {
+    with_lab(&home, move |lab| {
+        let snapshot = lab.monitor_snapshot(&service, 2000, 10 * 60_000, since_ms)?;
+        let rule = |m: lab_pipeline::AlertMetric| {
+            snapshot
+                .rules
+                .iter()
+                .find(|r| r.metric == m)
+                .map(|r| r.threshold)
+        };
+        let charts = views::monitor_series(
+            &snapshot.windows,
+            snapshot.window_ms,
+            rule(lab_pipeline::AlertMetric::ErrorRate),
+            rule(lab_pipeline::AlertMetric::DriftShare),
+            rule(lab_pipeline::AlertMetric::LatencyP99Ms),
+        )?;
+        let (drift_scores_svg, histograms) = match &snapshot.drift {
+            Some(d) => (
+                Some(views::drift_scores(d)?),
+                d.columns
+                    .iter()
+                    .map(|c| {
+                        Ok(views::ColumnChart {
+                            column: c.column.clone(),
+                            svg: views::drift_histogram(c)?,
+                        })
+                    })
+                    .collect::<UiResult<Vec<_>>>()?,
+            ),
+            None => (None, vec![]),
+        };
+        let prediction_svg = snapshot
+            .prediction_drift
+            .as_ref()
+            .map(views::drift_histogram)
+            .transpose()?;
+        Ok(MonitorView {
+            snapshot,
+            charts,
+            drift_scores_svg,
+            histograms,
+            prediction_svg,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+async fn retrain(
+    home: State<'_, AppHome>,
+    jobs: State<'_, Jobs>,
+    job: String,
+    service: String,
+    on_event: Channel<Event>,
+) -> UiResult<lab_pipeline::RetrainResult> {
+    with_job(&home, &jobs, job, move |lab| {
+        Ok(lab.retrain(&service, "on demand (app)", local(&lab), &sink(&on_event))?)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn run_pipeline(
+    home: State<'_, AppHome>,
+    jobs: State<'_, Jobs>,
+    job: String,
+    scenario: Option<String>,
+    on_event: Channel<Event>,
+) -> UiResult<lab_pipeline::PipelineSummary> {
+    with_job(&home, &jobs, job, move |lab| {
+        let req = PipelineRequest {
+            scenario: scenario.unwrap_or_else(|| lab_pipeline::DEFAULT_SCENARIO.into()),
+            local: local(&lab),
+            ..PipelineRequest::default()
+        };
+        Ok(lab.run_pipeline(&req, &sink(&on_event))?)
+    })
+    .await
+}
+
 /// The app: commands and state, on any builder (the real one, or tauri's
 /// mock builder in tests).
 pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>, home: LabHome) -> tauri::Builder<R> {
     b.manage(AppHome(home))
+        .manage(Jobs::default())
         .invoke_handler(tauri::generate_handler![
-            datasets, profile, validate, train, runs
+            cancel,
+            docker_status,
+            overview,
+            datasets,
+            profile,
+            validate,
+            models_for,
+            train,
+            runs,
+            run_detail,
+            compare_runs,
+            register,
+            models,
+            set_alias,
+            promote,
+            rollout,
+            rollback,
+            deployments,
+            deployment_logs,
+            stop_deployment,
+            sample_request,
+            send_request,
+            services,
+            traffic,
+            monitor,
+            retrain,
+            run_pipeline,
         ])
 }

@@ -1,6 +1,7 @@
 //! The app's commands without a webview: tauri's mock runtime, a real lab
 //! home, the real datasets.
 
+use serde_json::json;
 use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 
@@ -38,20 +39,172 @@ fn commands_answer_typed_results_and_code_message_errors() {
     let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();
-    let ds = invoke(&w, "datasets", serde_json::json!({})).unwrap();
+    let ds = invoke(&w, "datasets", json!({})).unwrap();
     assert!(
         ds.as_array()
             .unwrap()
             .iter()
             .any(|d| d["name"] == "penguins")
     );
-    let p = invoke(&w, "profile", serde_json::json!({"dataset": "iris"})).unwrap();
+    // A profile with one histogram per column, drawn as SVG.
+    let p = invoke(&w, "profile", json!({"dataset": "iris"})).unwrap();
     assert_eq!(p["columns"].as_array().unwrap().len(), 5);
-    let err = invoke(&w, "profile", serde_json::json!({"dataset": "nope"})).unwrap_err();
+    let charts = p["charts"].as_array().unwrap();
+    assert_eq!(charts.len(), 5);
+    assert!(
+        charts
+            .iter()
+            .all(|c| c["svg"].as_str().unwrap().starts_with("<svg"))
+    );
+    let err = invoke(&w, "profile", json!({"dataset": "nope"})).unwrap_err();
     assert_eq!(err["code"], "data.unknown_dataset", "{err}");
     assert!(err["message"].as_str().unwrap().contains("nope"));
-    // Training streams events over a channel and lands in the real store.
-    let runs = invoke(&w, "runs", serde_json::json!({})).unwrap();
-    assert_eq!(runs.as_array().unwrap().len(), 0);
+    let models = invoke(&w, "models_for", json!({"dataset": "wine-quality-red"})).unwrap();
+    assert!(
+        models
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "logistic-regression")
+    );
+
+    // The pipeline strip of an empty lab, then after profiling.
+    let ov = invoke(&w, "overview", json!({})).unwrap();
+    let stages = ov["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 7);
+    assert_eq!(stages[0]["headline"], "iris profiled", "{ov}");
+    assert_eq!(stages[1]["health"], "idle");
+
+    // Training: events over a channel, a run in the real store.
+    let train = |job: &str, model: &str| {
+        invoke(
+            &w,
+            "train",
+            json!({"job": job, "args": {"dataset": "wine-quality-red", "model": model},
+                   "onEvent": "__CHANNEL__:7"}),
+        )
+    };
+    let a = train("t1", "logistic-regression").unwrap();
+    let b = train("t2", "gaussian-nb").unwrap();
+    let runs = invoke(&w, "runs", json!({})).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 2);
     assert!(home.path().join("lab.db").is_file());
+
+    // Run detail: params, metrics, the learning curve (metric history) and
+    // the confusion matrix, both as SVG.
+    let d = invoke(&w, "run_detail", json!({"runId": a["run_id"]})).unwrap();
+    assert_eq!(d["primary_metric"], "accuracy");
+    let history = d["history"].as_array().unwrap();
+    assert_eq!(history.len(), 5, "{d}");
+    let last = history.last().unwrap();
+    assert_eq!(last[0], a["train_rows"]);
+    assert_eq!(last[1], a["metrics"]["accuracy"]);
+    assert!(d["history_svg"].as_str().unwrap().contains("<svg"));
+    assert!(d["confusion_svg"].as_str().unwrap().contains("<svg"));
+    assert_eq!(d["classes"], json!(["not-good", "good"]));
+
+    let c = invoke(
+        &w,
+        "compare_runs",
+        json!({"runIds": [a["run_id"], b["run_id"]]}),
+    )
+    .unwrap();
+    assert_eq!(c["runs"].as_array().unwrap().len(), 2);
+    assert!(
+        c["differing_params"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("model"))
+    );
+    assert!(c["curves_svg"].as_str().unwrap().contains("<svg"));
+    let err = invoke(&w, "compare_runs", json!({"runIds": [a["run_id"]]})).unwrap_err();
+    assert_eq!(err["code"], "invalid");
+
+    // Registry: register, promote (no service serves it, so no rollout).
+    let v = invoke(&w, "register", json!({"runId": a["run_id"], "name": null})).unwrap();
+    assert_eq!(v["version"], 1);
+    let promoted = invoke(
+        &w,
+        "promote",
+        json!({"job": "p1", "name": v["name"], "version": 1, "onEvent": "__CHANNEL__:8"}),
+    )
+    .unwrap();
+    assert!(promoted.is_null());
+    let m = invoke(&w, "models", json!({})).unwrap();
+    assert_eq!(m[0]["aliases"]["champion"], 1, "{m}");
+    assert_eq!(m[0]["versions"][0]["run_name"], a["run_name"]);
+    let ov = invoke(&w, "overview", json!({})).unwrap();
+    assert_eq!(ov["stages"][1]["headline"], b["run_name"]);
+    assert_eq!(
+        ov["stages"][2]["headline"],
+        format!("champion {} v1", v["name"].as_str().unwrap())
+    );
+
+    // Nothing deployed: empty lists, and a clear error for a missing one.
+    assert_eq!(invoke(&w, "services", json!({})).unwrap(), json!([]));
+    let err = invoke(&w, "monitor", json!({"service": "nope", "sinceMs": null})).unwrap_err();
+    assert_eq!(err["code"], "not_found", "{err}");
+    let err = invoke(
+        &w,
+        "traffic",
+        json!({"job": "x", "args": {"service": "nope", "mix": "drift", "rps": 10, "requests": 5},
+               "onEvent": "__CHANNEL__:9"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "not_found", "{err}");
+    // Cancelling a job that does not run says so.
+    assert_eq!(invoke(&w, "cancel", json!({"job": "nope"})).unwrap(), false);
+}
+
+/// A training job cancelled while it fits stops at the next checkpoint:
+/// the command answers `cancelled` and the run ends KILLED in the store.
+/// The fit is slowed by the test hook `MLOPS_LAB_FAILPOINTS`, set only in a
+/// child process running this same test binary (the crate forbids the
+/// `unsafe` that setting it in-process would need).
+#[test]
+fn a_cancelled_training_ends_killed() {
+    if std::env::var_os("MLOPS_LAB_FAILPOINTS").is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "a_cancelled_training_ends_killed", "--nocapture"])
+            .env("MLOPS_LAB_FAILPOINTS", "train.fit=sleep(3000)")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let app = app(home.path());
+    let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    let w2 = w.clone();
+    let t = std::thread::spawn(move || {
+        invoke(
+            &w2,
+            "train",
+            json!({"job": "slow", "args": {"dataset": "iris", "model": "logistic-regression"},
+                   "onEvent": "__CHANNEL__:3"}),
+        )
+    });
+    // Wait until the job is registered, then cancel it (during the fit).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while invoke(&w, "cancel", json!({"job": "slow"})).unwrap() != true {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let err = t.join().unwrap().unwrap_err();
+    assert_eq!(err["code"], "cancelled", "{err}");
+    let runs = invoke(&w, "runs", json!({})).unwrap();
+    assert_eq!(runs[0]["status"], "KILLED", "{runs}");
+    // The job is gone: a new one under the same id may start.
+    assert_eq!(invoke(&w, "cancel", json!({"job": "slow"})).unwrap(), false);
 }
