@@ -6,6 +6,7 @@ Experiments) or `restart` (a fresh app: the run is still in Experiments).
 Prints JSON with what it saw. Plain urllib: the protocol is small.
 """
 import base64
+import http.client
 import json
 import sys
 import time
@@ -17,15 +18,33 @@ driver, app, shots, step = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv
 shots.mkdir(parents=True, exist_ok=True)
 
 
-def req(method, path, body=None):
+def req(method, path, body=None, attempts=4):
+    """One WebDriver command. tauri-driver forwards it to WebKitWebDriver
+    over a pooled keep-alive connection; when WebKitWebDriver has just
+    closed that connection, tauri-driver either answers 500 "client error
+    (SendRequest)" or drops our connection without an answer (its log says
+    "Connection reset by peer"). Either way the command never reached the
+    browser, so it is sent again."""
     data = None if body is None else json.dumps(body).encode()
-    r = urllib.request.Request(driver + path, data=data, method=method,
-                               headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(r, timeout=120) as resp:
-            return json.loads(resp.read() or b"{}").get("value")
-    except urllib.error.HTTPError as e:
-        raise SystemExit(f"{method} {path}: {e.code} {e.read().decode()[:500]}")
+    for attempt in range(attempts):
+        r = urllib.request.Request(driver + path, data=data, method=method,
+                                   headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(r, timeout=120) as resp:
+                return json.loads(resp.read() or b"{}").get("value")
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()[:500]
+            if e.code == 500 and "SendRequest" in text and attempt + 1 < attempts:
+                print(f"retrying {method} {path}: {text}", file=sys.stderr)
+                time.sleep(0.5)
+                continue
+            raise SystemExit(f"{method} {path}: {e.code} {text}")
+        except (http.client.RemoteDisconnected, ConnectionResetError) as e:
+            if attempt + 1 < attempts:
+                print(f"retrying {method} {path}: {e!r}", file=sys.stderr)
+                time.sleep(0.5)
+                continue
+            raise
 
 
 session = req("POST", "/session", {"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}})
@@ -42,7 +61,8 @@ def find(css, timeout=60):
             with urllib.request.urlopen(r, timeout=30) as resp:
                 v = json.loads(resp.read())["value"]
                 return list(v.values())[0]
-        except urllib.error.HTTPError:
+        except (urllib.error.HTTPError, http.client.RemoteDisconnected, ConnectionResetError):
+            # Not there yet (404), or the dropped connection `req` explains.
             if time.time() > deadline:
                 shot("failure")
                 raise SystemExit(f"element {css!r} never appeared")
@@ -69,15 +89,16 @@ def script(js):
 seen = {}
 try:
     find('body[data-ready="home"]')
-    shot("home")
+    seen["stages"] = int(script('return document.querySelectorAll("#stages .stage").length'))
+    shot("home" if step == "train" else "home-after-restart")
     if step == "train":
         click('nav a[data-view="data"]')
         find('body[data-ready="data"]')
-        script('document.querySelector("#dataset").value = "wine-quality-red"')
+        script('document.querySelector("#dataset").value = "wine-quality-red"; document.querySelector("#dataset").dispatchEvent(new Event("change"))')
         click("#profile")
-        seen["profile_rows"] = int(script('return document.querySelectorAll("#profile-table tbody tr").length'))
         find("#profile-table")
         seen["profile_rows"] = int(script('return document.querySelectorAll("#profile-table tbody tr").length'))
+        seen["histograms"] = int(script('return document.querySelectorAll(".charts svg").length'))
         shot("data")
         click("#train")
         seen["train_result"] = text("#train-result h2", timeout=120)
@@ -89,6 +110,17 @@ try:
     seen["runs"] = int(script('return document.querySelectorAll("#runs-table tbody tr").length'))
     seen["first_run"] = text("#runs-table tbody tr td")
     shot("experiments" if step == "train" else "experiments-after-restart")
+    if step == "restart":
+        # The run's detail, then every other view, one screenshot each.
+        click("#runs-table tbody tr button.open")
+        find("#run-detail")
+        seen["detail_charts"] = int(script('return document.querySelectorAll("#run-detail svg").length'))
+        shot("run-detail")
+        for view in ["models", "deployments", "monitoring"]:
+            click(f'nav a[data-view="{view}"]')
+            find(f'body[data-ready="{view}"]')
+            seen[view] = text("main h1")
+            shot(view)
 finally:
     req("DELETE", S)
 print(json.dumps(seen))

@@ -11,13 +11,26 @@ use std::time::{Duration, Instant};
 use lab_e2e::{Lab, binary, repo_root, venv};
 use serde_json::Value as Json;
 
+/// A child killed with its whole process group when dropped (tauri-driver
+/// starts WebKitWebDriver, which starts the app: none may outlive the test).
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.0.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `cmd` in a process group of its own.
+fn group(mut cmd: Command) -> Command {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    cmd
 }
 
 fn free_port() -> u16 {
@@ -51,7 +64,7 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
     // A display of our own.
     let display = format!(":{}", 90 + std::process::id() % 100);
     let _xvfb = Killed(
-        Command::new("Xvfb")
+        group(Command::new("Xvfb"))
             .args([
                 display.as_str(),
                 "-screen",
@@ -65,10 +78,13 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
             .spawn()
             .expect("Xvfb (cargo xtask test installs it)"),
     );
+    let shots = binary().parent().unwrap().join("../e2e-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let driver_log = std::fs::File::create(shots.join("tauri-driver.log")).unwrap();
     let port = free_port();
     let native = free_port();
     let _driver = Killed(
-        Command::new(tauri_driver())
+        group(Command::new(tauri_driver()))
             .args([
                 "--port",
                 &port.to_string(),
@@ -77,8 +93,9 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
             ])
             .env("DISPLAY", &display)
             .env("MLOPS_LAB_HOME", lab.home())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // Its log (and WebKitWebDriver's) is kept beside the screenshots.
+            .stdout(Stdio::from(driver_log.try_clone().unwrap()))
+            .stderr(Stdio::from(driver_log))
             .spawn()
             .unwrap(),
     );
@@ -87,7 +104,6 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
         assert!(Instant::now() < deadline, "tauri-driver did not listen");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let shots = binary().parent().unwrap().join("../e2e-screenshots");
     let step = |name: &str| -> Json {
         let out = Command::new(venv().join("bin/python"))
             .arg(repo_root().join("tests/clients/webdriver_app.py"))
@@ -107,7 +123,10 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let trained = step("train");
+    assert_eq!(trained["stages"], 7, "{trained}");
     assert_eq!(trained["profile_rows"], 12, "{trained}");
+    // One histogram per column, drawn by lab-charts.
+    assert_eq!(trained["histograms"], 12, "{trained}");
     assert_eq!(trained["runs"], 1, "{trained}");
     let run_name = trained["first_run"].as_str().unwrap().to_string();
     assert!(
@@ -129,7 +148,21 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
     let again = step("restart");
     assert_eq!(again["runs"], 1);
     assert_eq!(again["first_run"], run_name.as_str());
-    for view in ["home", "data", "experiments", "experiments-after-restart"] {
+    // Run detail: the learning curve and the confusion matrix.
+    assert_eq!(again["detail_charts"], 2, "{again}");
+    assert_eq!(again["models"], "Models");
+    assert_eq!(again["deployments"], "Deployments");
+    assert_eq!(again["monitoring"], "Monitoring");
+    for view in [
+        "home",
+        "data",
+        "experiments",
+        "experiments-after-restart",
+        "run-detail",
+        "models",
+        "deployments",
+        "monitoring",
+    ] {
         assert!(
             shots.join(format!("{view}.png")).is_file(),
             "{view} screenshot"

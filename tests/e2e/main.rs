@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use lab_e2e::Lab;
 
 mod app;
+mod app_core;
 mod docker;
 mod monitor;
 

@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 
 use crate::docker::docker_answers;
 
-fn need_docker() {
+pub(crate) fn need_docker() {
     assert!(
         docker_answers(),
         "a Docker daemon is needed for this test: run `cargo xtask test`, which installs and starts it"
