@@ -95,6 +95,20 @@ fn sink(ch: &Channel<Event>) -> impl Fn(Event) + '_ {
     }
 }
 
+/// The UI calls this once, when its first view is painted. With
+/// `MLOPS_LAB_PAINT_REPORT` set (`cargo xtask bench app`), a
+/// `first-paint` line goes to stdout for the benchmark to time.
+#[tauri::command]
+fn first_paint() {
+    tracing::info!("first paint");
+    if std::env::var_os("MLOPS_LAB_PAINT_REPORT").is_some() {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "first-paint");
+        let _ = out.flush();
+    }
+}
+
 /// Ask job `job` to stop at its next checkpoint. False when no such job runs.
 #[tauri::command]
 fn cancel(jobs: State<'_, Jobs>, job: String) -> bool {
@@ -742,6 +756,7 @@ pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>, home: LabHome) -> tauri:
         .manage(Jobs::default())
         .invoke_handler(tauri::generate_handler![
             cancel,
+            first_paint,
             docker_status,
             overview,
             datasets,

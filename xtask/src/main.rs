@@ -3,11 +3,12 @@
 //! - `cargo xtask run [--headless]`: build and run MLOps Lab.
 //! - `cargo xtask test`: check/install what the tests need, then fmt,
 //!   clippy and every test.
-//! - `cargo xtask bench train|serve|drift|pipeline`: benchmarks against
+//! - `cargo xtask bench train|serve|drift|pipeline|app`: benchmarks against
 //!   their named baselines.
 //!
 //! Every step says what it does before doing it, and is idempotent.
 
+mod bench_app;
 mod bench_serve;
 mod desktop;
 mod docker;
@@ -49,6 +50,12 @@ enum Command {
 
 #[derive(Subcommand, Clone, Copy)]
 enum Bench {
+    /// Desktop app: cold start to first paint and RSS of its process tree.
+    App {
+        /// Measured launches (after one unmeasured first launch).
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
     /// Model server vs FastAPI + uvicorn + scikit-learn, with wrk.
     Serve {
         /// Seconds of load per server.
@@ -89,6 +96,7 @@ fn main() -> Result<()> {
         Command::Test { cargo_args } => test(&cargo_args),
         Command::Bench { which } => match which {
             Bench::Train { repeat } => bench_train(repeat),
+            Bench::App { repeat } => bench_app::run(repeat),
             Bench::Drift { rows, repeat } => bench_drift(rows, repeat),
             Bench::Pipeline { repeat } => bench_pipeline(repeat),
             Bench::Serve {
