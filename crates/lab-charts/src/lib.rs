@@ -8,6 +8,7 @@
 //! emitted with a fill a stylesheet may override (`svg text { fill: … }`).
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
@@ -191,6 +192,22 @@ fn svg(
     Ok(out)
 }
 
+/// The series legend, in the house style.
+fn legend<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    at: SeriesLabelPosition,
+    title: &str,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(GRID.mix(0.08))
+        .border_style(GRID.mix(0.4))
+        .label_font((FONT, 15))
+        .draw()
+        .map_err(draw_err(title))
+}
+
 /// Draw a line chart.
 pub fn line_chart(c: &LineChart, size: Size) -> Result<String> {
     let title = c.title.as_str();
@@ -276,14 +293,7 @@ pub fn line_chart(c: &LineChart, size: Size) -> Result<String> {
             }
         }
         if c.series.len() > 1 || c.threshold.is_some() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(GRID.mix(0.08))
-                .border_style(GRID.mix(0.4))
-                .label_font((FONT, 15))
-                .draw()
-                .map_err(draw_err(title))?;
+            legend(&mut chart, SeriesLabelPosition::UpperLeft, title)?;
         }
         Ok(())
     })
@@ -490,14 +500,7 @@ pub fn histogram_pair(h: &HistogramPair, size: Size) -> Result<String> {
         if single {
             return Ok(());
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(GRID.mix(0.08))
-            .border_style(GRID.mix(0.4))
-            .label_font((FONT, 15))
-            .draw()
-            .map_err(draw_err(title))?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, title)?;
         Ok(())
     })
 }

@@ -127,6 +127,11 @@ impl Preprocessor {
         self.features.iter().map(|f| f.name.as_str()).collect()
     }
 
+    /// [`Self::input_names`], owned.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.features.iter().map(|f| f.name.clone()).collect()
+    }
+
     /// Names of the encoded columns: numeric features keep their name,
     /// one-hot columns are `feature=category`.
     pub fn encoded_names(&self) -> Vec<String> {

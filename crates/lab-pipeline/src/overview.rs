@@ -423,12 +423,7 @@ impl Lab {
         let d = self.store.find_deployment(deployment)?;
         let mv = self.store.model_version(&d.model_name, d.model_version)?;
         let artifact = self.load_artifact(&mv)?;
-        let features: Vec<String> = artifact
-            .preprocessor
-            .input_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let features = artifact.preprocessor.feature_names();
         let run = self.store.get_run(&mv.run_id)?;
         let dataset = run.params.get("dataset").cloned().ok_or_else(|| {
             PipelineError::Invalid(format!("run {} records no dataset", run.run_id))

@@ -161,7 +161,14 @@ impl Lab {
             Stage::Package,
             "building the static model server and gateway (cached)",
             || {
-                let bin = lab_deploy::static_server_binary(&|_| {})?;
+                // The build's own lines (cargo, on a cold cache) stream as progress.
+                let bin = lab_deploy::static_server_binary(&|line: &str| {
+                    sink(Event::StageProgress {
+                        stage: Stage::Package,
+                        fraction: None,
+                        message: line.to_string(),
+                    })
+                })?;
                 let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
                 Ok::<_, PipelineError>((
                     (),

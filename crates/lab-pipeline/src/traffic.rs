@@ -117,12 +117,7 @@ impl Lab {
         })?;
         let mv = self.store.model_version(&svc.model_name, version)?;
         let artifact = self.load_artifact(&mv)?;
-        let features: Vec<String> = artifact
-            .preprocessor
-            .input_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let features = artifact.preprocessor.feature_names();
         let (spec, sc) = self.catalog.scenario(&req.scenario)?;
         let target_col = spec.target(None)?.column.clone();
         let table = lab_data::read_csv(&self.catalog.path_of(spec), &spec.column_types())?;
