@@ -749,10 +749,13 @@ async fn run_pipeline(
     .await
 }
 
-/// The UI is tables, text and SVG: WebKit paints it in software, without
-/// GPU compositing, which saves about 100 MB of graphics buffers across the
-/// app's processes (measured by `cargo xtask bench app`) and avoids the
-/// blank windows some GPU drivers give WebKitGTK.
+/// Low-memory mode (`MLOPS_LAB_SOFTWARE_RENDERING=1`): the UI is tables,
+/// text and SVG, so WebKit can paint it in software, without GPU
+/// compositing. That saves about 90 MB of graphics buffers across the app's
+/// processes (`cargo xtask bench app` measures both modes) and avoids the
+/// blank windows some GPU drivers give WebKitGTK. It is not the default:
+/// switched on after the page loads, WebKitGTK 2.4x never answers a
+/// snapshot request (so WebDriver screenshots hang).
 pub fn software_rendering(window: &tauri::WebviewWindow) {
     #[cfg(target_os = "linux")]
     {

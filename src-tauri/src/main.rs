@@ -22,7 +22,9 @@ fn main() {
     };
     let app = mlops_lab_app::builder(tauri::Builder::default(), home).setup(|app| {
         use tauri::Manager;
-        if let Some(w) = app.get_webview_window("main") {
+        if std::env::var_os("MLOPS_LAB_SOFTWARE_RENDERING").is_some_and(|v| v == "1")
+            && let Some(w) = app.get_webview_window("main")
+        {
             mlops_lab_app::software_rendering(&w);
         }
         Ok(())
