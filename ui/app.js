@@ -261,7 +261,7 @@ views.experiments = async (el, arg) => {
       <tr><th colspan="${c.runs.length + 1}">metrics (best in green)</th></tr>
       ${metrics.map((k) => `<tr><td>${esc(k)}</td>${c.runs.map((r) => `<td class="num ${c.best[k] === r.run_id ? "best" : ""}">${num(r.metrics[k])}</td>`).join("")}</tr>`).join("")}
       <tr><th colspan="${c.runs.length + 1}">params (differing in amber)</th></tr>
-      ${keys.map((k) => `<tr><td class="${c.differing_params.includes(k) ? "differs" : ""}">${esc(k)}</td>${c.runs.map((r) => `<td>${esc(r.params[k] ?? "—")}</td>`).join("")}</tr>`).join("")}
+      ${keys.map((k) => `<tr><td class="${c.differing_params.includes(k) ? "differs" : ""}">${esc(k)}</td>${c.runs.map((r) => `<td class="wrap">${esc(r.params[k] ?? "—")}</td>`).join("")}</tr>`).join("")}
       </tbody></table>${chart(c.curves_svg, "learning curves of the compared runs")}</div>`;
   };
   if (arg) {
@@ -273,7 +273,7 @@ views.experiments = async (el, arg) => {
         ${d.registered.length ? ` · registered as ${d.registered.map((v) => `${esc(v.name)} v${v.version}`).join(", ")}` : ""}</p>
       ${d.run.tags["mlops.error"] ? `<p class="bad">${esc(d.run.tags["mlops.error"])}</p>` : ""}
       <div class="grid2"><div><h3>Metrics</h3><table><tbody>${metrics.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${num(v)}</td></tr>`).join("")}</tbody></table></div>
-      <div><h3>Params</h3><table><tbody>${Object.entries(d.run.params).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("")}</tbody></table></div></div>
+      <div><h3>Params</h3><table><tbody>${Object.entries(d.run.params).map(([k, v]) => `<tr><td>${esc(k)}</td><td class="wrap">${esc(v)}</td></tr>`).join("")}</tbody></table></div></div>
       <h3>Metric history</h3>${d.history_svg ? chart(d.history_svg, `learning curve of ${d.primary_metric}`) : '<p class="muted">This run logged no metric history.</p>'}
       ${d.confusion_svg ? `<h3>Confusion matrix</h3>${chart(d.confusion_svg, "confusion matrix on the test split")}` : ""}</div>`;
     $("#register", el).onclick = async () => {
@@ -417,7 +417,8 @@ views.monitoring = async (el) => {
       <div class="card"><h2>Current span: ${esc(when(m.current_start_ms))} → now · ${m.current ? `${m.current.requests} requests` : "no requests"}</h2>
         ${d ? `<p>Dataset drift: <b class="${d.dataset_drift ? "bad" : "ok"}">${d.dataset_drift ? "yes" : "no"}</b> — ${d.drifted_columns} of ${d.columns.length} features drifted (share ${num(d.share, 2)}).
           ${m.current?.quality_metric ? ` Live ${esc(m.current.quality_metric)} ${num(m.current.quality_value, 3)} on ${m.current.labelled} labelled rows.` : ""}</p>` : `<p class="muted">A drift verdict needs at least 20 predictions in the span.</p>`}
-        <div class="grid2">${chart(m.drift_scores_svg, "drift score per feature against its threshold")}${chart(m.prediction_svg, "prediction distribution: reference vs current")}</div></div>
+        ${chart(m.drift_scores_svg, "drift score per feature against its threshold")}
+        <div class="grid2">${chart(m.prediction_svg, "prediction distribution: reference vs current")}</div></div>
       <div class="card"><h2>Alerts</h2>${m.alerts.length ? `<table id="alerts"><thead><tr><th>when</th><th>metric</th><th class="num">value</th><th class="num">threshold</th><th>message</th></tr></thead><tbody>
         ${m.alerts.map((a) => `<tr><td>${esc(when(a.created_at))}</td><td>${esc(a.metric)}</td><td class="num">${num(a.value, 3)}</td><td class="num">${num(a.threshold, 3)}</td><td>${esc(a.message)}</td></tr>`).join("")}</tbody></table>` : '<p class="muted">No alert has fired.</p>'}
         <p class="muted small">Rules: ${m.rules.map((r) => `${esc(r.metric)} ≥ ${num(r.threshold, 3)}${r.retrain ? " (retrains)" : ""}`).join(" · ")}</p></div>

@@ -133,6 +133,9 @@ fn padded(lo: f64, hi: f64, from_zero: bool) -> std::ops::Range<f64> {
         } else {
             1.0
         };
+        if from_zero && lo >= 0.0 {
+            return lo..(hi + pad);
+        }
         return (lo - pad)..(hi + pad);
     }
     let pad = (hi - lo) * 0.05;

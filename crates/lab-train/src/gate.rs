@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 
 /// Error-like metrics, where lower is better.
 pub fn higher_is_better(metric: &str) -> bool {
-    !matches!(metric, "rmse" | "mae" | "inertia" | "log_loss")
+    !matches!(
+        metric,
+        "rmse" | "mae" | "inertia" | "log_loss" | "fit_seconds"
+    )
 }
 
 /// The metric that decides comparisons for a task.
