@@ -102,6 +102,8 @@ try:
         shot("data")
         click("#train")
         seen["train_result"] = text("#train-result h2", timeout=120)
+        # The progress that streamed over the channel while it trained.
+        seen["events"] = script('return [...document.querySelectorAll("#events li")].map((li) => li.textContent)')
         click('nav a[data-view="experiments"]')
     else:
         click('nav a[data-view="experiments"]')

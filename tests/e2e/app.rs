@@ -128,6 +128,19 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
     // One histogram per column, drawn by lab-charts.
     assert_eq!(trained["histograms"], 12, "{trained}");
     assert_eq!(trained["runs"], 1, "{trained}");
+    // Data, Train and Validate each started and finished, over the channel.
+    let events: Vec<&str> = trained["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    for stage in ["data", "train", "validate"] {
+        assert!(
+            events.iter().any(|e| e.starts_with(&format!("✓ {stage}:"))),
+            "{events:?}"
+        );
+    }
     let run_name = trained["first_run"].as_str().unwrap().to_string();
     assert!(
         trained["train_result"]

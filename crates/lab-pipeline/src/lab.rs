@@ -275,24 +275,31 @@ impl Lab {
     pub fn profile(&self, source: &DataSource) -> Result<lab_data::Profile> {
         let (table, _) = self.load(source)?;
         let p = lab_data::profile(&table)?;
-        // The app's pipeline strip shows the dataset profiled last.
+        // The app's pipeline strip shows the dataset looked at last.
         let subject = source
             .dataset_name()
             .map_or(p.source.clone(), str::to_string);
         self.store.record_activity(
-            "profile",
+            "data",
             &subject,
-            &serde_json::json!({"rows": p.rows, "columns": p.columns.len()}),
+            &serde_json::json!({"action": "profiled", "rows": p.rows, "columns": p.columns.len()}),
         )?;
         Ok(p)
     }
 
     pub fn validate(&self, source: &DataSource) -> Result<lab_data::ValidationReport> {
         let (table, spec) = self.load(source)?;
-        Ok(lab_data::validate(
-            &table,
-            spec.and_then(|s| s.expect.as_ref()),
-        )?)
+        let r = lab_data::validate(&table, spec.and_then(|s| s.expect.as_ref()))?;
+        let subject = source
+            .dataset_name()
+            .map_or(r.source.clone(), str::to_string);
+        self.store.record_activity(
+            "data",
+            &subject,
+            &serde_json::json!({"action": "validated", "rows": r.rows,
+                                "passed": r.passed, "failed": r.failed}),
+        )?;
+        Ok(r)
     }
 
     /// Resolve the task and prepare matrices for a train request.

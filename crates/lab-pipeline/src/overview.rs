@@ -155,8 +155,25 @@ impl Lab {
                 at,
             })
         };
-        // Data: the dataset profiled last.
-        match self.store.activity("profile")? {
+        // Data: the dataset profiled or validated last.
+        match self.store.activity("data")? {
+            Some((name, d, at)) if d["action"] == "validated" => push(
+                Stage::Data,
+                if d["failed"].as_u64() == Some(0) {
+                    StageHealth::Done
+                } else {
+                    StageHealth::Warn
+                },
+                format!("{name} validated"),
+                format!(
+                    "{} rows, {} expectations passed, {} failed, {}",
+                    d["rows"],
+                    d["passed"],
+                    d["failed"],
+                    ago(at)
+                ),
+                Some(at),
+            ),
             Some((name, d, at)) => push(
                 Stage::Data,
                 StageHealth::Done,
