@@ -93,6 +93,9 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
             ])
             .env("DISPLAY", &display)
             .env("MLOPS_LAB_HOME", lab.home())
+            // The webview's storage (theme, caches) is the test's own too.
+            .env("XDG_DATA_HOME", lab.home().join("xdg-data"))
+            .env("XDG_CACHE_HOME", lab.home().join("xdg-cache"))
             // Its log (and WebKitWebDriver's) is kept beside the screenshots.
             .stdout(Stdio::from(driver_log.try_clone().unwrap()))
             .stderr(Stdio::from(driver_log))

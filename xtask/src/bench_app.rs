@@ -108,7 +108,10 @@ fn launch(app: &Path, home: &Path, display: &str, software: bool) -> Result<Laun
     } else {
         cmd.env_remove("MLOPS_LAB_SOFTWARE_RENDERING");
     }
+    // WebKit's own data and caches start empty too.
     cmd.env("MLOPS_LAB_HOME", home)
+        .env("XDG_DATA_HOME", home.join("xdg-data"))
+        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
         .env("MLOPS_LAB_PAINT_REPORT", "1")
         .env("DISPLAY", display)
         .stdout(Stdio::piped())
