@@ -1,3 +1,41 @@
+//! The app's commands get ACL permissions generated (`allow-<command>`), so
+//! the capability in `capabilities/default.json` grants exactly the ones the
+//! UI calls. Keep this list equal to `generate_handler!` in `src/lib.rs`.
+
+const COMMANDS: &[&str] = &[
+    "cancel",
+    "first_paint",
+    "docker_status",
+    "overview",
+    "datasets",
+    "profile",
+    "validate",
+    "models_for",
+    "train",
+    "runs",
+    "run_detail",
+    "compare_runs",
+    "register",
+    "models",
+    "promote",
+    "rollout",
+    "rollback",
+    "deployments",
+    "deployment_logs",
+    "stop_deployment",
+    "sample_request",
+    "send_request",
+    "services",
+    "traffic",
+    "monitor",
+    "retrain",
+    "run_pipeline",
+];
+
 fn main() {
-    tauri_build::build();
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build");
 }

@@ -457,16 +457,6 @@ async fn models(home: State<'_, AppHome>) -> UiResult<Vec<ModelView>> {
     .await
 }
 
-#[tauri::command]
-async fn set_alias(
-    home: State<'_, AppHome>,
-    name: String,
-    version: i64,
-    alias: String,
-) -> UiResult<lab_pipeline::ModelVersion> {
-    with_lab(&home, move |lab| Ok(lab.set_alias(&name, version, &alias)?)).await
-}
-
 /// Containers when Docker answers, local processes otherwise.
 fn local(lab: &Lab) -> bool {
     !lab.docker_status().available
@@ -790,7 +780,6 @@ pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>, home: LabHome) -> tauri:
             compare_runs,
             register,
             models,
-            set_alias,
             promote,
             rollout,
             rollback,

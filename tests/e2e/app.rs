@@ -17,19 +17,23 @@ struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.0.id())])
-            .stderr(Stdio::null())
-            .status();
+        // killpg(2) directly. (Not `kill -KILL -PID` through procps-ng 4.0.2's
+        // kill(1): run that way here, it took down every process in the
+        // container.)
+        if let Some(pgid) = rustix::process::Pid::from_raw(self.0.id() as i32) {
+            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
-/// `cmd` in a process group of its own.
+/// `cmd` in a process group of its own, away from the terminal (no stdin:
+/// a background group touching the terminal would be stopped, or disturb
+/// the shell that runs the tests).
 fn group(mut cmd: Command) -> Command {
     use std::os::unix::process::CommandExt;
-    cmd.process_group(0);
+    cmd.process_group(0).stdin(Stdio::null());
     cmd
 }
 

@@ -28,10 +28,10 @@ struct Group(Child);
 
 impl Drop for Group {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.0.id())])
-            .stderr(Stdio::null())
-            .status();
+        // killpg(2) directly, not through kill(1) (see tests/e2e/app.rs).
+        if let Some(pgid) = rustix::process::Pid::from_raw(self.0.id() as i32) {
+            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -39,7 +39,7 @@ impl Drop for Group {
 
 fn spawn_group(mut cmd: Command) -> Result<Group> {
     use std::os::unix::process::CommandExt;
-    cmd.process_group(0);
+    cmd.process_group(0).stdin(Stdio::null());
     Ok(Group(cmd.spawn().with_context(|| format!("{cmd:?}"))?))
 }
 
