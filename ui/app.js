@@ -28,6 +28,17 @@ async function call(cmd, args) {
   try { return await invoke(cmd, args); } catch (e) { toast(e); throw e; }
 }
 
+// Docker's status, asked by the views that show it; each answer also
+// updates the line at the bottom of the navigation.
+async function dockerStatus() {
+  const d = await call("docker_status");
+  const s = $("#docker");
+  s.textContent = d.available ? "Docker: running" : "Docker: not available (see Deployments)";
+  s.title = d.message;
+  s.className = `small ${d.available ? "ok" : "warn"}`;
+  return d;
+}
+
 // ---------------------------------------------------------- long work
 // Runs `cmd` as a cancellable job. `ui` = {button, cancel, log, onEvent}.
 async function longWork(cmd, args, ui) {
@@ -104,9 +115,8 @@ const chart = (svg, label) => (svg ? `<figure class="chart" role="img" aria-labe
 const views = {};
 
 views.home = async (el) => {
-  const [ov, datasets] = await Promise.all([call("overview"), call("datasets")]);
+  const [ov, datasets, docker] = await Promise.all([call("overview"), call("datasets"), dockerStatus()]);
   const scenarios = datasets.flatMap((d) => d.scenarios.map((s) => ({ s, d: d.title })));
-  const docker = await call("docker_status");
   el.innerHTML = `<h1>Pipeline</h1>
     ${docker.available ? "" : `<div class="card banner" id="docker-banner">${esc(docker.message)}</div>`}
     <p class="muted">Data → Train → Validate → Package → Deploy → Monitor → Retrain, on your machine. Each card shows the stage's latest result; open it for details.</p>
@@ -228,7 +238,6 @@ views.experiments = async (el, arg) => {
     <div class="card"><div class="row spread"><span class="muted">Select two or more runs to compare them side by side.</span>
       <button id="compare" type="button" disabled>Compare selected</button></div><div id="runs"></div></div>
     <div id="detail"></div>`;
-  const primary = (r) => r.metrics.accuracy ?? r.metrics.r2 ?? r.metrics.silhouette;
   const selected = new Set();
   dataTable($("#runs", el), {
     id: "runs-table", rows: runs, empty: "No runs yet: open Data and train a model.",
@@ -238,7 +247,7 @@ views.experiments = async (el, arg) => {
       { key: "status", label: "status", get: (r) => r.status, html: (r) => `<span class="${r.status === "FINISHED" ? "ok" : "bad"}">${esc(r.status)}</span>` },
       { key: "dataset", label: "dataset", get: (r) => r.params.dataset },
       { key: "model", label: "model", get: (r) => r.params.model },
-      { key: "metric", label: "accuracy / r2", num: true, get: primary },
+      { key: "metric", label: "headline metric", num: true, get: (r) => r.headline?.[1], html: (r) => (r.headline ? `<span class="muted small">${esc(r.headline[0])}</span> ${num(r.headline[1])}` : "—") },
       { key: "started", label: "started", get: (r) => r.start_time, html: (r) => esc(when(r.start_time)) },
       { key: "pick", label: "compare", sort: false, get: () => "", html: (r) => `<input type="checkbox" class="pick" data-run="${esc(r.run_id)}" aria-label="compare ${esc(r.run_name)}" ${selected.has(r.run_id) ? "checked" : ""}>` },
     ],
@@ -322,7 +331,7 @@ views.models = async (el) => {
 };
 
 views.deployments = async (el) => {
-  const [docker, list] = await Promise.all([call("docker_status"), call("deployments", { all: true })]);
+  const [docker, list] = await Promise.all([dockerStatus(), call("deployments", { all: true })]);
   el.innerHTML = `<h1>Deployments</h1>
     <div class="card ${docker.available ? "" : "banner"}"><span class="${docker.available ? "ok" : "warn"}">${esc(docker.message)}</span></div>
     <div class="card" id="deployments"></div>
@@ -485,12 +494,6 @@ $("#theme").addEventListener("click", () => {
   applyTheme(theme);
 });
 
-invoke("docker_status").then((d) => {
-  const s = $("#docker");
-  s.textContent = d.available ? "Docker: running" : "Docker: not available (see Deployments)";
-  s.title = d.message;
-  s.className = `small ${d.available ? "ok" : "warn"}`;
-}, () => {});
 
 window.addEventListener("hashchange", route);
 // After the first view is on screen (two frames later), tell the shell:

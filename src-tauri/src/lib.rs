@@ -12,10 +12,9 @@ use std::sync::Mutex;
 
 use lab_pipeline::{
     Cancel, DataSource, Event, LEARNING_CURVE, Lab, LabHome, ModelKind, ModelRef, PipelineError,
-    PipelineRequest, TrafficMix, TrafficRequest, TrainRequest,
+    PipelineRequest, TrainRequest,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value as J;
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -247,94 +246,63 @@ async fn train(
     .await
 }
 
+/// A run with its headline metric, as the runs table shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRow {
+    #[serde(flatten)]
+    pub run: lab_pipeline::Run,
+    pub headline: Option<(&'static str, f64)>,
+}
+
 #[tauri::command]
-async fn runs(home: State<'_, AppHome>) -> UiResult<Vec<lab_pipeline::Run>> {
+async fn runs(home: State<'_, AppHome>) -> UiResult<Vec<RunRow>> {
     with_lab(&home, |lab| {
-        Ok(lab.store.list_runs(&lab_pipeline::RunFilter::default())?)
+        Ok(lab
+            .store
+            .list_runs(&lab_pipeline::RunFilter::default())?
+            .into_iter()
+            .map(|run| RunRow {
+                headline: lab_pipeline::headline_metric(&run),
+                run,
+            })
+            .collect())
     })
     .await
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RunDetail {
-    pub run: lab_pipeline::Run,
-    pub experiment: String,
-    pub primary_metric: Option<String>,
-    /// The learning curve of the primary metric (the run's metric history).
+pub struct RunDetailView {
+    #[serde(flatten)]
+    pub detail: lab_pipeline::RunDetail,
+    /// The learning curve (the run's metric history) and the confusion
+    /// matrix, drawn.
     pub history_svg: Option<String>,
-    pub history: Vec<(i64, f64)>,
-    pub classes: Vec<String>,
     pub confusion_svg: Option<String>,
-    pub registered: Vec<lab_pipeline::ModelVersion>,
-}
-
-fn history(lab: &Lab, run_id: &str, key: &str) -> UiResult<Vec<(f64, f64)>> {
-    Ok(lab
-        .store
-        .metric_history(run_id, key)?
-        .into_iter()
-        .map(|m| (m.step as f64, m.value))
-        .collect())
 }
 
 #[tauri::command]
-async fn run_detail(home: State<'_, AppHome>, run_id: String) -> UiResult<RunDetail> {
+async fn run_detail(home: State<'_, AppHome>, run_id: String) -> UiResult<RunDetailView> {
     with_lab(&home, move |lab| {
-        let run = lab.run(&run_id)?;
-        let experiment = lab.store.experiment(&run.experiment_id)?.name;
-        let metric = views::primary_metric(&run);
-        let (history_svg, history_points) = match &metric {
-            Some(m) => {
-                let test = history(&lab, &run.run_id, &format!("{LEARNING_CURVE}{m}"))?;
-                let train = history(&lab, &run.run_id, &format!("{LEARNING_CURVE}train_{m}"))?;
-                let pts = test.iter().map(|(s, v)| (*s as i64, *v)).collect();
-                let svg = (!test.is_empty())
-                    .then(|| {
-                        views::learning_curve(
-                            &format!("{m} by training rows (learning curve)"),
-                            vec![("test".into(), test), ("train".into(), train)],
-                            m,
-                        )
-                    })
-                    .transpose()?;
-                (svg, pts)
-            }
-            None => (None, vec![]),
-        };
-        let eval = lab.run_evaluation(&run)?.unwrap_or(J::Null);
-        let classes: Vec<String> = eval["classes"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|c| c.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let matrix: Option<Vec<Vec<usize>>> =
-            serde_json::from_value(eval["test"]["confusion_matrix"].clone()).ok();
-        let confusion_svg = match matrix {
-            Some(m) if !classes.is_empty() => Some(views::confusion(&classes, &m)?),
+        let detail = lab.run_detail(&run_id)?;
+        let history_svg = match &detail.primary_metric {
+            Some(m) if !detail.history.is_empty() => Some(views::learning_curve(
+                &format!("{m} by training rows (learning curve)"),
+                vec![
+                    ("test".into(), &detail.history),
+                    ("train".into(), &detail.train_history),
+                ],
+                m,
+            )?),
             _ => None,
         };
-        let registered = lab
-            .store
-            .list_registered_models()?
-            .into_iter()
-            .map(|m| lab.store.list_model_versions(&m.name))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten()
-            .filter(|v| v.run_id == run.run_id)
-            .collect();
-        Ok(RunDetail {
-            run,
-            experiment,
-            primary_metric: metric,
+        let confusion_svg = match &detail.confusion_matrix {
+            Some(m) if !detail.classes.is_empty() => Some(views::confusion(&detail.classes, m)?),
+            _ => None,
+        };
+        Ok(RunDetailView {
+            detail,
             history_svg,
-            history: history_points,
-            classes,
             confusion_svg,
-            registered,
         })
     })
     .await
@@ -351,22 +319,20 @@ pub struct CompareView {
 async fn compare_runs(home: State<'_, AppHome>, run_ids: Vec<String>) -> UiResult<CompareView> {
     with_lab(&home, move |lab| {
         let comparison = lab.compare_runs(&run_ids)?;
-        let metric = comparison.runs.iter().find_map(views::primary_metric);
-        let curves_svg = match &metric {
+        let metric = comparison
+            .runs
+            .iter()
+            .find_map(|r| lab_pipeline::headline_metric(r).map(|(k, _)| k));
+        let curves_svg = match metric {
             Some(m) => {
                 let series = comparison
                     .runs
                     .iter()
-                    .map(|r| {
-                        Ok((
-                            r.run_name.clone(),
-                            history(&lab, &r.run_id, &format!("{LEARNING_CURVE}{m}"))?,
-                        ))
-                    })
+                    .map(|r| Ok((r.run_name.clone(), lab.learning_curve(&r.run_id, m)?)))
                     .collect::<UiResult<Vec<_>>>()?;
                 Some(views::learning_curve(
                     &format!("{m} learning curves"),
-                    series,
+                    series.iter().map(|(n, h)| (n.clone(), h)).collect(),
                     m,
                 )?)
             }
@@ -388,15 +354,9 @@ async fn register(
 ) -> UiResult<lab_pipeline::ModelVersion> {
     with_lab(&home, move |lab| {
         let run = lab.run(&run_id)?;
-        let name = match name.filter(|n| !n.trim().is_empty()) {
-            Some(n) => n,
-            None => lab_pipeline::default_model_name(
-                run.params.get("dataset").map_or("model", |s| s.as_str()),
-                run.tags
-                    .get("mlops.target")
-                    .map_or("target", |s| s.as_str()),
-            ),
-        };
+        let name = name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| lab_pipeline::model_name_for_run(&run));
         Ok(lab.register(&run.run_id, &name)?)
     })
     .await
@@ -457,11 +417,6 @@ async fn models(home: State<'_, AppHome>) -> UiResult<Vec<ModelView>> {
     .await
 }
 
-/// Containers when Docker answers, local processes otherwise.
-fn local(lab: &Lab) -> bool {
-    !lab.docker_status().available
-}
-
 #[tauri::command]
 async fn promote(
     home: State<'_, AppHome>,
@@ -472,15 +427,13 @@ async fn promote(
     on_event: Channel<Event>,
 ) -> UiResult<Option<lab_pipeline::RolloutResult>> {
     with_job(&home, &jobs, job, move |lab| {
-        Ok(lab
-            .promote(&name, version, local(&lab), &sink(&on_event))?
-            .1)
+        Ok(lab.promote(&name, version, false, &sink(&on_event))?.1)
     })
     .await
 }
 
 /// Roll `model` (`name@alias` or `name:version`) out to `service` (by
-/// default, its dataset's service).
+/// default, the one serving that model, else a new one named after it).
 #[tauri::command]
 async fn rollout(
     home: State<'_, AppHome>,
@@ -491,32 +444,8 @@ async fn rollout(
     on_event: Channel<Event>,
 ) -> UiResult<lab_pipeline::RolloutResult> {
     with_job(&home, &jobs, job, move |lab| {
-        let r: ModelRef = model.parse()?;
-        let mv = lab.resolve_model(&r)?;
-        let service = match service {
-            Some(s) => s,
-            None => {
-                let run = lab.store.get_run(&mv.run_id)?;
-                run.params
-                    .get("dataset")
-                    .cloned()
-                    .unwrap_or_else(|| mv.name.clone())
-            }
-        };
-        let out = lab.rollout(
-            &service,
-            &ModelRef::Version(mv.name.clone(), mv.version),
-            local(&lab),
-            &sink(&on_event),
-        )?;
-        // Monitoring and traffic need the service's dataset.
-        if out.service.dataset.is_none() {
-            let run = lab.store.get_run(&mv.run_id)?;
-            if let Some(d) = run.params.get("dataset") {
-                lab.set_service_data(&service, d, None)?;
-            }
-        }
-        Ok(out)
+        let model: ModelRef = model.parse()?;
+        Ok(lab.rollout_model(&model, service.as_deref(), false, &sink(&on_event))?)
     })
     .await
 }
@@ -530,7 +459,7 @@ async fn rollback(
     on_event: Channel<Event>,
 ) -> UiResult<lab_pipeline::RolloutResult> {
     with_job(&home, &jobs, job, move |lab| {
-        Ok(lab.rollback(&service, local(&lab), &sink(&on_event))?)
+        Ok(lab.rollback(&service, false, &sink(&on_event))?)
     })
     .await
 }
@@ -615,30 +544,19 @@ async fn traffic(
     on_event: Channel<Event>,
 ) -> UiResult<lab_pipeline::TrafficSummary> {
     with_job(&home, &jobs, job, move |lab| {
-        let mix: TrafficMix = args.mix.parse()?;
-        let svc = lab.service(&args.service)?;
-        let dataset = svc.dataset.clone().ok_or_else(|| {
-            PipelineError::Invalid(format!(
-                "service `{}` has no dataset recorded: roll it out from Models or run the pipeline",
-                svc.name
-            ))
-        })?;
-        let scenario = lab.traffic_scenario(&dataset, svc.scenario.as_deref())?;
-        Ok(lab.traffic(
-            &TrafficRequest {
-                service: args.service,
-                scenario,
-                mix,
-                rps: args.rps,
-                requests: args.requests,
-                labels: args.labels,
-                // A new sample of rows each time.
-                seed: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(42, |d| d.as_millis() as u64),
-            },
-            &sink(&on_event),
-        )?)
+        // A new sample of rows each time.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(42, |d| d.as_millis() as u64);
+        let req = lab.traffic_request(
+            &args.service,
+            args.mix.parse()?,
+            args.rps,
+            args.requests,
+            args.labels,
+            seed,
+        )?;
+        Ok(lab.traffic(&req, &sink(&on_event))?)
     })
     .await
 }
@@ -715,7 +633,7 @@ async fn retrain(
     on_event: Channel<Event>,
 ) -> UiResult<lab_pipeline::RetrainResult> {
     with_job(&home, &jobs, job, move |lab| {
-        Ok(lab.retrain(&service, "on demand (app)", local(&lab), &sink(&on_event))?)
+        Ok(lab.retrain(&service, "on demand (app)", false, &sink(&on_event))?)
     })
     .await
 }
@@ -731,7 +649,6 @@ async fn run_pipeline(
     with_job(&home, &jobs, job, move |lab| {
         let req = PipelineRequest {
             scenario: scenario.unwrap_or_else(|| lab_pipeline::DEFAULT_SCENARIO.into()),
-            local: local(&lab),
             ..PipelineRequest::default()
         };
         Ok(lab.run_pipeline(&req, &sink(&on_event))?)

@@ -3,7 +3,7 @@
 //! mappings only; every number comes from the core.
 
 use lab_charts::{BarChart, HistogramPair, LineChart, Series, Size};
-use lab_pipeline::{ColumnDrift, DriftReport, LEARNING_CURVE, Profile, WindowRecord};
+use lab_pipeline::{ColumnDrift, DriftReport, Profile, WindowRecord};
 use serde::Serialize;
 
 use crate::UiError;
@@ -15,13 +15,6 @@ fn chart_err(e: lab_charts::ChartError) -> UiError {
     }
 }
 
-fn test_name(t: lab_pipeline::DriftTest) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 pub const WIDE: Size = Size {
     width: 640,
     height: 260,
@@ -31,24 +24,10 @@ pub const SMALL: Size = Size {
     height: 220,
 };
 
-/// The metric a run's charts follow: accuracy for classifiers, r2 for
-/// regressors, else the first learning-curve metric.
-pub fn primary_metric(run: &lab_pipeline::Run) -> Option<String> {
-    ["accuracy", "r2", "silhouette"]
-        .into_iter()
-        .find(|k| run.metrics.contains_key(*k))
-        .map(str::to_string)
-        .or_else(|| {
-            run.metrics
-                .keys()
-                .find_map(|k| k.strip_prefix(LEARNING_CURVE).map(str::to_string))
-        })
-}
-
 /// The learning curve of `metric` (test and train) as a line chart.
 pub fn learning_curve(
     title: &str,
-    series: Vec<(String, Vec<(f64, f64)>)>,
+    series: Vec<(String, &Vec<lab_pipeline::HistoryPoint>)>,
     metric: &str,
 ) -> Result<String, UiError> {
     lab_charts::line_chart(
@@ -58,7 +37,10 @@ pub fn learning_curve(
             y_label: metric.into(),
             series: series
                 .into_iter()
-                .map(|(name, points)| Series { name, points })
+                .map(|(name, points)| Series {
+                    name,
+                    points: points.iter().map(|(step, v)| (*step as f64, *v)).collect(),
+                })
                 .collect(),
             threshold: None,
             markers: true,
@@ -124,7 +106,7 @@ pub fn drift_histogram(c: &ColumnDrift) -> Result<String, UiError> {
             title: format!(
                 "{} — {} {}",
                 c.column,
-                test_name(c.test),
+                c.test.as_str(),
                 lab_charts::tick(c.score)
             ),
             edges: c.histogram.edges.clone(),
@@ -150,7 +132,7 @@ pub fn drift_scores(d: &DriftReport) -> Result<String, UiError> {
             labels: d
                 .columns
                 .iter()
-                .map(|c| format!("{} ({})", c.column, test_name(c.test)))
+                .map(|c| format!("{} ({})", c.column, c.test.as_str()))
                 .collect(),
             values: d.columns.iter().map(|c| c.score).collect(),
             thresholds: d.columns.iter().map(|c| Some(c.threshold)).collect(),

@@ -182,10 +182,7 @@ pub fn run(repeat: usize) -> Result<()> {
     crate::desktop::ensure_packages()?;
     step("build the desktop app (release)");
     cargo(&["build", "--release", "--quiet", "-p", "mlops-lab-app"])?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from("target"));
-    let app = target.join("release/mlops-lab-app");
+    let app = crate::sh::release_binary("mlops-lab-app");
     // Our own virtual display, so the figures do not depend on a desktop.
     let display = format!(":{}", 150 + std::process::id() % 50);
     step(&format!(

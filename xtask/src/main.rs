@@ -334,10 +334,7 @@ fn bench_pipeline(repeat: usize) -> Result<()> {
         "--bin",
         "mlops-lab",
     ])?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from("target"));
-    let bin = target.join("release/mlops-lab");
+    let bin = sh::release_binary("mlops-lab");
     let home = python::cache_dir()?.join("bench-pipeline-home");
     let _ = std::fs::remove_dir_all(&home);
     let run = || -> Result<serde_json::Value> {

@@ -69,3 +69,12 @@ pub fn json(mut cmd: Command) -> Result<serde_json::Value> {
         .or_else(|_| serde_json::from_str(text.lines().last().unwrap_or_default()))
         .with_context(|| format!("{cmd:?} printed no JSON: {text}"))
 }
+
+/// Where `cargo build --release` put binary `name` (honours CARGO_TARGET_DIR).
+pub fn release_binary(name: &str) -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("target"))
+        .join("release")
+        .join(name)
+}

@@ -104,7 +104,7 @@ enum Command {
     Rollout {
         /// NAME, NAME@alias or NAME:version.
         model: String,
-        /// Service name (default: the model name).
+        /// Service name (default: the service already serving the model, else the model name).
         #[arg(long)]
         service: Option<String>,
         #[arg(long)]
@@ -599,12 +599,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let lab = open_lab(&cli.home)?;
             let r: ModelRef = model.parse()?;
-            let service = service.unwrap_or_else(|| match &r {
-                ModelRef::Latest(n) | ModelRef::Alias(n, _) | ModelRef::Version(n, _) => n.clone(),
-            });
             let progress = print::StageProgress::new(json);
             let sink = |e: Event| progress.on(e);
-            let result = lab.rollout(&service, &r, local, &sink);
+            let result = lab.rollout_model(&r, service.as_deref(), local, &sink);
             progress.finish();
             print::rollout(&result?, json)
         }

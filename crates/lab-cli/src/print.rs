@@ -696,7 +696,7 @@ fn drift_table(r: &DriftReport) {
     for c in &r.columns {
         let mut row = vec![
             c.column.clone(),
-            format!("{:?}", c.test).to_lowercase(),
+            c.test.as_str().to_string(),
             format!("{:.4}", c.score),
             num(Some(c.threshold)),
             if c.drifted { "DRIFT".into() } else { "".into() },

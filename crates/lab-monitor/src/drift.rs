@@ -62,6 +62,17 @@ pub enum DriftTest {
 }
 
 impl DriftTest {
+    /// Its name, as in the JSON report and in `--set numeric_test=…`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftTest::Ks => "ks",
+            DriftTest::Wasserstein => "wasserstein",
+            DriftTest::Psi => "psi",
+            DriftTest::ChiSquare => "chi_square",
+            DriftTest::JensenShannon => "jensen_shannon",
+        }
+    }
+
     /// True when a larger score means more drift (distances); false for
     /// p-values, where drift is a small score.
     pub fn higher_is_drift(self) -> bool {
@@ -173,13 +184,18 @@ impl DriftConfig {
             "jensenshannon" => self.jensenshannon = num()?,
             "dataset_share" => self.dataset_share = num()?,
             "numeric_test" | "categorical_test" => {
-                let t = match value {
-                    "ks" => DriftTest::Ks,
-                    "wasserstein" => DriftTest::Wasserstein,
-                    "psi" => DriftTest::Psi,
-                    "chi_square" => DriftTest::ChiSquare,
-                    "jensen_shannon" => DriftTest::JensenShannon,
-                    _ => {
+                let t = match [
+                    DriftTest::Ks,
+                    DriftTest::Wasserstein,
+                    DriftTest::Psi,
+                    DriftTest::ChiSquare,
+                    DriftTest::JensenShannon,
+                ]
+                .into_iter()
+                .find(|t| t.as_str() == value)
+                {
+                    Some(t) => t,
+                    None => {
                         return Err(MonitorError::Invalid(format!(
                             "`{key}`: unknown test {value:?}; use ks, wasserstein, psi, chi_square or jensen_shannon"
                         )));

@@ -31,8 +31,9 @@ pub use lab_monitor::{
 };
 pub use monitor::{CollectSummary, MIN_DRIFT_ROWS, ScenarioDrift, WindowResult};
 pub use overview::{
-    DeploymentStatus, DockerStatus, MonitorSnapshot, Overview, SampleRequest, SentRequest,
-    StageHealth, StageState, curl_command,
+    DeploymentStatus, DockerStatus, HistoryPoint, MonitorSnapshot, Overview, RunDetail,
+    SampleRequest, SentRequest, StageHealth, StageState, curl_command, headline_metric,
+    model_name_for_run,
 };
 pub use pipeline::{DEFAULT_SCENARIO, PipelineRequest, PipelineSummary, StageTiming};
 pub use retrain::RetrainResult;

@@ -10,9 +10,50 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 
 use crate::events::{Event, Stage};
-use crate::lab::{Lab, ModelRef};
+use crate::lab::{LEARNING_CURVE, Lab, ModelRef, default_model_name};
 use crate::service::RolloutResult;
+use crate::traffic::{TrafficMix, TrafficRequest};
 use crate::{PipelineError, Result};
+
+/// The metric a run is summed up by, where it has one: accuracy for
+/// classifiers, r2 for regressors, silhouette for clustering.
+pub fn headline_metric(run: &lab_store::Run) -> Option<(&'static str, f64)> {
+    ["accuracy", "r2", "silhouette"]
+        .into_iter()
+        .find_map(|k| run.metrics.get(k).map(|v| (k, *v)))
+}
+
+/// The registered-model name a run gets by default (as the pipeline names
+/// its models): `<dataset>-<target>`.
+pub fn model_name_for_run(run: &lab_store::Run) -> String {
+    default_model_name(
+        run.params.get("dataset").map_or("model", |s| s.as_str()),
+        run.tags
+            .get("mlops.target")
+            .map_or("target", |s| s.as_str()),
+    )
+}
+
+/// A point of a metric's history: (step, value).
+pub type HistoryPoint = (i64, f64);
+
+/// Everything a run's detail view shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunDetail {
+    pub run: lab_store::Run,
+    pub experiment: String,
+    /// The headline metric, whose learning curve is `history`.
+    pub primary_metric: Option<String>,
+    /// The learning curve on the test split (step = training rows).
+    pub history: Vec<HistoryPoint>,
+    /// The same on the rows fitted.
+    pub train_history: Vec<HistoryPoint>,
+    pub classes: Vec<String>,
+    /// Rows: true class, columns: predicted class (test split).
+    pub confusion_matrix: Option<Vec<Vec<usize>>>,
+    /// The model versions registered from this run.
+    pub registered: Vec<lab_store::ModelVersion>,
+}
 
 /// `done`: the stage has a result; `idle`: nothing yet; `warn`: its latest
 /// result needs attention (failed run, drift, stopped deployment).
@@ -127,6 +168,82 @@ fn ago(at: i64) -> String {
 }
 
 impl Lab {
+    /// The learning curve of `metric` in `run` (test side, or `train_`).
+    pub fn learning_curve(&self, run_id: &str, metric: &str) -> Result<Vec<HistoryPoint>> {
+        Ok(self
+            .store
+            .metric_history(run_id, &format!("{LEARNING_CURVE}{metric}"))?
+            .into_iter()
+            .map(|m| (m.step, m.value))
+            .collect())
+    }
+
+    /// A run with its experiment, learning curve, confusion matrix and the
+    /// versions registered from it.
+    pub fn run_detail(&self, id_or_prefix: &str) -> Result<RunDetail> {
+        let run = self.run(id_or_prefix)?;
+        let experiment = self.store.experiment(&run.experiment_id)?.name;
+        let primary_metric = headline_metric(&run).map(|(k, _)| k.to_string());
+        let (history, train_history) = match &primary_metric {
+            Some(m) => (
+                self.learning_curve(&run.run_id, m)?,
+                self.learning_curve(&run.run_id, &format!("train_{m}"))?,
+            ),
+            None => (vec![], vec![]),
+        };
+        let eval = self.run_evaluation(&run)?.unwrap_or(J::Null);
+        let classes = serde_json::from_value(eval["classes"].clone()).unwrap_or_default();
+        let confusion_matrix =
+            serde_json::from_value(eval["test"]["confusion_matrix"].clone()).ok();
+        let mut registered = vec![];
+        for m in self.store.list_registered_models()? {
+            registered.extend(
+                self.store
+                    .list_model_versions(&m.name)?
+                    .into_iter()
+                    .filter(|v| v.run_id == run.run_id),
+            );
+        }
+        Ok(RunDetail {
+            run,
+            experiment,
+            primary_metric,
+            history,
+            train_history,
+            classes,
+            confusion_matrix,
+            registered,
+        })
+    }
+
+    /// A traffic request for `service` with rows of its dataset's drift
+    /// scenario, mixed as `mix`.
+    pub fn traffic_request(
+        &self,
+        service: &str,
+        mix: TrafficMix,
+        rps: f64,
+        requests: usize,
+        labels: bool,
+        seed: u64,
+    ) -> Result<TrafficRequest> {
+        let svc = self.service(service)?;
+        let dataset = svc.dataset.clone().ok_or_else(|| {
+            PipelineError::Invalid(format!(
+                "service `{service}` has no dataset recorded: roll it out with `mlops-lab rollout` (or from Models in the app), or run the pipeline"
+            ))
+        })?;
+        Ok(TrafficRequest {
+            service: svc.name.clone(),
+            scenario: self.traffic_scenario(&dataset, svc.scenario.as_deref())?,
+            mix,
+            rps,
+            requests,
+            labels,
+            seed,
+        })
+    }
+
     /// Docker's availability, with what to do when it is missing.
     pub fn docker_status(&self) -> DockerStatus {
         match Deployer::new().and_then(|d| d.docker_available()) {
@@ -193,9 +310,8 @@ impl Lab {
         let runs = self.store.list_runs(&lab_store::RunFilter::default())?;
         match runs.first() {
             Some(r) => {
-                let key = ["accuracy", "r2", "silhouette"]
-                    .into_iter()
-                    .find_map(|k| r.metrics.get(k).map(|v| format!("{k} {v:.3}")))
+                let key = headline_metric(r)
+                    .map(|(k, v)| format!("{k} {v:.3}"))
                     .unwrap_or_default();
                 push(
                     Stage::Train,
@@ -417,12 +533,7 @@ impl Lab {
     ) -> Result<(lab_store::ModelVersion, Option<RolloutResult>)> {
         self.checkpoint("promoting")?;
         let mv = self.set_alias(name, version, "champion")?;
-        let service = self
-            .store
-            .list_services()?
-            .into_iter()
-            .find(|s| s.model_name == name);
-        let rollout = match service {
+        let rollout = match self.service_of_model(name)? {
             Some(s) if s.active_version != Some(version) => Some(self.rollout(
                 &s.name,
                 &ModelRef::Version(name.to_string(), version),
@@ -535,17 +646,18 @@ impl Lab {
         let cfg = DriftConfig::default();
         let collected = self.collect(service)?.new_records;
         let now = now_ms();
-        let stored: std::collections::BTreeMap<(i64, i64), WindowRecord> = self
-            .store
-            .list_windows(service)?
-            .into_iter()
-            .map(|w| ((w.start_ms, w.end_ms), w))
-            .collect();
         let mut windows = vec![];
         let span = self.store.log_span(service)?;
         if let Some((first, last)) = span {
             let from = first.max(last - horizon_ms);
-            let mut start = from - from.rem_euclid(window_ms);
+            let from = from - from.rem_euclid(window_ms);
+            let stored: std::collections::BTreeMap<(i64, i64), WindowRecord> = self
+                .store
+                .list_windows_from(service, from)?
+                .into_iter()
+                .map(|w| ((w.start_ms, w.end_ms), w))
+                .collect();
+            let mut start = from;
             while start <= last {
                 let end = start + window_ms;
                 // Windows still open (or new) are evaluated; closed ones

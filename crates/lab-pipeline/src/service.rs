@@ -143,6 +143,53 @@ impl Lab {
         })
     }
 
+    /// The service serving model `name`, if one does.
+    pub fn service_of_model(&self, name: &str) -> Result<Option<lab_store::Service>> {
+        Ok(self
+            .store
+            .list_services()?
+            .into_iter()
+            .find(|s| s.model_name == name))
+    }
+
+    /// Roll `model` out to `service`: by default the service already
+    /// serving that model, else a new one named after the model. A new
+    /// service records the dataset the model's run trained on (traffic and
+    /// monitoring need it).
+    pub fn rollout_model(
+        &self,
+        model: &ModelRef,
+        service: Option<&str>,
+        local: bool,
+        sink: &dyn Fn(Event),
+    ) -> Result<RolloutResult> {
+        let mv = self.resolve_model(model)?;
+        let run = self.store.get_run(&mv.run_id)?;
+        let dataset = run.params.get("dataset").cloned();
+        let service = match service {
+            Some(s) => s.to_string(),
+            None => self
+                .service_of_model(&mv.name)?
+                .map_or_else(|| mv.name.clone(), |s| s.name),
+        };
+        let out = self.rollout(
+            &service,
+            &ModelRef::Version(mv.name.clone(), mv.version),
+            local,
+            sink,
+        )?;
+        match (&out.service.dataset, dataset) {
+            (None, Some(d)) => {
+                self.set_service_data(&service, &d, None)?;
+                Ok(RolloutResult {
+                    service: self.service(&service)?,
+                    ..out
+                })
+            }
+            _ => Ok(out),
+        }
+    }
+
     /// Roll `service` back to the version it served before.
     pub fn rollback(
         &self,

@@ -403,11 +403,17 @@ impl Store {
 
     /// A service's windows, oldest first.
     pub fn list_windows(&self, service: &str) -> Result<Vec<WindowRecord>> {
+        self.list_windows_from(service, i64::MIN)
+    }
+
+    /// The service's windows starting at or after `from_ms`.
+    pub fn list_windows_from(&self, service: &str, from_ms: i64) -> Result<Vec<WindowRecord>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {WINDOW_COLS} FROM monitor_windows WHERE service = ?1 ORDER BY start_ms, end_ms"
+            "SELECT {WINDOW_COLS} FROM monitor_windows WHERE service = ?1 AND start_ms >= ?2
+             ORDER BY start_ms, end_ms"
         ))?;
         Ok(stmt
-            .query_map([service], window_row)?
+            .query_map(rusqlite::params![service, from_ms], window_row)?
             .collect::<rusqlite::Result<_>>()?)
     }
 
