@@ -183,7 +183,8 @@ fn test(extra: &[String]) -> Result<()> {
     step(
         "cargo test --workspace: unit, integration and end-to-end tests (real SQLite files, real datasets, the real CLI binary, real containers and reference clients)",
     );
-    let mut args = vec!["test", "--workspace"];
+    // --no-fail-fast: one red test binary must not hide the others.
+    let mut args = vec!["test", "--workspace", "--no-fail-fast"];
     if !extra.is_empty() {
         args.push("--");
         args.extend(extra.iter().map(String::as_str));

@@ -1,8 +1,12 @@
-//! The Python virtual environment for reference clients and baselines.
+//! The Python virtual environments for reference clients and baselines.
 //!
-//! Lives in `~/.cache/mlops-lab/venv` (or `$XDG_CACHE_HOME/mlops-lab/venv`),
-//! never system-wide. Reinstalled only when `bench/requirements.txt` changes
-//! (a stamp file holds the hash of what was installed).
+//! One venv per requirements file, named after it, in `~/.cache/mlops-lab`
+//! (or `$XDG_CACHE_HOME/mlops-lab`), never system-wide:
+//! `tests/requirements.txt` → `venv-tests`, `bench/requirements.txt` →
+//! `venv-bench`, `bench/requirements-drift.txt` → `venv-bench-drift`. So the
+//! tests can never lean on a package only a benchmark installed. A venv is
+//! made anew whenever its file changes (a stamp holds the hash of what was
+//! installed), so a package dropped from the file is gone from the venv too.
 
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
@@ -61,19 +65,11 @@ fn fingerprint(text: &str) -> String {
 /// The venv with `requirements` installed (reinstalled only when that file
 /// changes).
 pub fn ensure_venv(requirements: &str) -> Result<Venv> {
-    let name = if requirements == DRIFT {
-        "venv-evidently"
-    } else {
-        "venv"
-    };
-    let dir = cache_dir()?.join(name);
+    let dir = cache_dir()?.join(venv_name(requirements));
     let reqs =
         std::fs::read_to_string(requirements).with_context(|| format!("read {requirements}"))?;
     let want = fingerprint(&reqs);
-    let stamp = dir.join(format!(
-        ".mlops-lab-{}",
-        requirements.replace(['/', '.'], "-")
-    ));
+    let stamp = dir.join(".mlops-lab-requirements");
     let venv = Venv { dir: dir.clone() };
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == want)
         && dir.join("bin/python").is_file()
@@ -84,7 +80,14 @@ pub fn ensure_venv(requirements: &str) -> Result<Venv> {
         ));
         return Ok(venv);
     }
-    if !dir.join("bin/python").is_file() {
+    if dir.exists() {
+        step(&format!(
+            "{requirements} changed: remove {} to install it afresh",
+            dir.display()
+        ));
+        std::fs::remove_dir_all(&dir).with_context(|| format!("remove {}", dir.display()))?;
+    }
+    {
         step(&format!(
             "create a Python venv in {} (for reference clients and baselines)",
             dir.display()
@@ -113,6 +116,23 @@ pub fn ensure_venv(requirements: &str) -> Result<Venv> {
     .context("pip could not install the reference packages (is PyPI reachable?)")?;
     std::fs::write(&stamp, want).context("write the venv stamp")?;
     Ok(venv)
+}
+
+/// `tests/requirements.txt` → `venv-tests`,
+/// `bench/requirements-drift.txt` → `venv-bench-drift`.
+fn venv_name(requirements: &str) -> String {
+    let path = std::path::Path::new(requirements);
+    let folder = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map_or("root".into(), |f| f.to_string_lossy().to_string());
+    let stem = path
+        .file_stem()
+        .map_or(String::new(), |f| f.to_string_lossy().to_string());
+    match stem.strip_prefix("requirements") {
+        Some("") | None => format!("venv-{folder}"),
+        Some(rest) => format!("venv-{folder}{rest}"),
+    }
 }
 
 fn which_python() -> Result<String> {
@@ -145,4 +165,14 @@ fn ensure_venv_module() -> Result<()> {
         "python3-venv",
         "python3-pip",
     ]))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_requirements_file_has_its_own_venv() {
+        assert_eq!(super::venv_name(super::TESTS), "venv-tests");
+        assert_eq!(super::venv_name(super::BENCH), "venv-bench");
+        assert_eq!(super::venv_name(super::DRIFT), "venv-bench-drift");
+    }
 }
