@@ -189,7 +189,10 @@ fn pipeline_run_alerts_retrains_and_rolls_out_with_real_containers() {
         "{r}"
     );
     assert_eq!(first["serving_version"], r["challenger_version"]);
-    assert_eq!(r["holdout_rows"], 90);
+    // About 30 % of the 300 labelled rows, by whole source rows (a row
+    // replayed twice is on one side only).
+    let holdout = r["holdout_rows"].as_i64().unwrap();
+    assert!((90..=93).contains(&holdout), "{r}");
     // The endpoint stayed; the gateway now forwards to the new container,
     // and the old one is gone.
     let endpoint = first["endpoint"].as_str().unwrap().to_string();
@@ -198,7 +201,14 @@ fn pipeline_run_alerts_retrains_and_rolls_out_with_real_containers() {
     assert_eq!(services[0]["gateway_up"], true);
     let running = lab.json(&["deployments", "list"]);
     assert_eq!(running.as_array().unwrap().len(), 1, "{running}");
-    assert_eq!(services[0]["upstream"], running[0]["endpoint"]);
+    // The gateway forwards to the container's bridge address where the
+    // host reaches it (no docker-proxy hop), else to its published port.
+    let forwards_to = if running[0]["upstream"].is_string() {
+        &running[0]["upstream"]
+    } else {
+        &running[0]["endpoint"]
+    };
+    assert_eq!(&services[0]["upstream"], forwards_to);
     assert_eq!(running[0]["model_version"], first["serving_version"]);
     // Everything is in SQLite.
     assert_eq!(
@@ -427,23 +437,26 @@ fn reset_asks_first_then_removes_containers_images_gateways_and_the_home() {
         lab.db().is_file(),
         "nothing is removed without confirmation"
     );
+    // A container of another lab home (same labels but the home's) stays.
+    let other = Lab::new();
+    two_penguin_versions(&other);
+    let home_label = |l: &Lab| format!("label=dev.mlops-lab.home={}", l.home_id());
+    let listed = |args: &[&str]| {
+        let out = Command::new("docker").args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let mine = home_label(&lab);
+    assert!(!listed(&["ps", "-aq", "--filter", &mine]).is_empty());
     lab.run(&["reset", "--yes"]);
     assert!(!lab.home().join("lab.db").exists());
-    let ps = Command::new("docker")
-        .args(["ps", "-aq", "--filter", "label=dev.mlops-lab.managed=true"])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&ps.stdout).trim().is_empty());
-    let images = Command::new("docker")
-        .args([
-            "images",
-            "-q",
-            "--filter",
-            "label=dev.mlops-lab.managed=true",
-        ])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&images.stdout).trim().is_empty());
+    assert!(listed(&["ps", "-aq", "--filter", &mine]).is_empty());
+    assert!(listed(&["images", "-q", "--filter", &mine]).is_empty());
+    let theirs = home_label(&other);
+    assert!(
+        !listed(&["ps", "-q", "--filter", &theirs]).is_empty(),
+        "another lab home's container was removed"
+    );
+    assert!(!listed(&["images", "-q", "--filter", &theirs]).is_empty());
     let gone = Command::new(venv().join("bin/python"))
         .args([
             "-c",

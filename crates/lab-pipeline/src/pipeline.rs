@@ -81,6 +81,7 @@ impl Lab {
         req: &PipelineRequest,
         sink: &dyn Fn(Event),
     ) -> Result<PipelineSummary> {
+        crate::traffic::check_load(req.requests, req.rps)?;
         let t0 = Instant::now();
         let timings = std::cell::RefCell::new(Vec::<StageTiming>::new());
         // The retrain's own train and deploy count as Retrain time.
@@ -329,7 +330,7 @@ impl Lab {
         })
     }
 
-    /// What `reset` would remove.
+    /// What `reset` would remove (and what it would leave).
     pub fn reset_plan(&self) -> Result<Vec<String>> {
         let mut plan = vec![];
         for s in self.store.list_services()? {
@@ -344,39 +345,76 @@ impl Lab {
                 d.runtime, d.name, d.endpoint
             ));
         }
-        plan.push("every Docker container and image labelled dev.mlops-lab.managed=true".into());
-        plan.push(format!("the lab home {}", self.home().root().display()));
+        plan.push(format!(
+            "the Docker containers and images of this lab home (labels {}=true, {}={})",
+            lab_deploy::MANAGED_LABEL,
+            lab_deploy::HOME_LABEL,
+            self.home().id()
+        ));
+        plan.push(format!(
+            "in {}: what the lab created there ({})",
+            self.home().root().display(),
+            lab_store::LAB_ENTRIES.join(", ")
+        ));
+        let foreign = self.home().foreign_entries()?;
+        if !foreign.is_empty() {
+            plan.push(format!("(kept: {})", foreign.join(", ")));
+        }
         Ok(plan)
     }
 
-    /// Remove our gateways, local servers, containers and images, then the
-    /// lab home. Consumes the lab: nothing is left to use.
+    /// Stop this lab's gateways and local servers (only processes that are
+    /// still the ones it started), remove this home's containers and images,
+    /// then the entries the lab created in its home. Anything else in the
+    /// folder stays, and is named. Consumes the lab: nothing is left to use.
     pub fn reset(self) -> Result<Vec<String>> {
         let mut done = vec![];
         for s in self.store.list_services()? {
-            self.stop_gateway(&s);
-            done.push(format!("stopped gateway {}", s.name));
+            if self.stop_gateway(&s) {
+                done.push(format!("stopped gateway {}", s.name));
+            }
         }
         for d in self.store.list_deployments(true)? {
-            if d.runtime == "local"
-                && let Some(pid) = d.pid
+            if let Some(p) = crate::deploy::process_of(&d)
+                && matches!(p.terminate(), Ok(lab_deploy::Terminated::Stopped))
             {
-                let _ = lab_deploy::terminate(pid as u32);
                 done.push(format!("stopped local server {}", d.name));
             }
         }
         let deployer = lab_deploy::Deployer::new()?;
         if deployer.docker_available().is_ok() {
-            done.extend(deployer.remove_all()?);
+            done.extend(deployer.remove_all(self.home().id())?);
         } else {
             done.push("Docker not running: no containers or images to remove".into());
         }
-        let root = self.home().root().to_path_buf();
+        let home = self.home().clone();
         drop(self);
-        std::fs::remove_dir_all(&root).map_err(|e| {
-            PipelineError::Invalid(format!("cannot remove {}: {e}", root.display()))
-        })?;
-        done.push(format!("removed {}", root.display()));
+        let root = home.root();
+        let gone = |e: std::io::Error, p: &std::path::Path| {
+            PipelineError::Invalid(format!("cannot remove {}: {e}", p.display()))
+        };
+        for name in lab_store::LAB_ENTRIES {
+            let p = root.join(name);
+            match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p).map_err(|e| gone(e, &p))?,
+                Ok(_) => std::fs::remove_file(&p).map_err(|e| gone(e, &p))?,
+                Err(_) => continue,
+            }
+            done.push(format!("removed {}", p.display()));
+        }
+        let kept = home.foreign_entries()?;
+        let marker = root.join(lab_store::LabHome::MARKER);
+        if kept.is_empty() {
+            let _ = std::fs::remove_file(&marker);
+            std::fs::remove_dir(root).map_err(|e| gone(e, root))?;
+            done.push(format!("removed {}", root.display()));
+        } else {
+            done.push(format!(
+                "kept {} (not the lab's): {}",
+                root.display(),
+                kept.join(", ")
+            ));
+        }
         Ok(done)
     }
 }

@@ -87,27 +87,36 @@ impl Lab {
                 rows.len()
             )));
         }
-        let holdout = ((rows.len() as f64 * HOLDOUT_SHARE).round() as usize).max(10);
-        let (train_part, recent) = rows.split_at(rows.len() - holdout);
+        let (train_part, recent) = split_by_source_row(&rows);
+        let holdout = recent.len();
 
         // The newly labelled rows, as a CSV the learner can open.
         let mut columns = target.features.clone();
         columns.push(target.column.clone());
         let retrain_id = uuid::Uuid::new_v4().simple().to_string();
         let rel = format!("retrain/{service}-{}/labelled.csv", &retrain_id[..8]);
-        let mut csv = columns.join(",");
-        csv.push('\n');
-        for (f, l) in train_part {
-            let cells: Vec<String> = target
-                .features
-                .iter()
-                .map(|c| csv_cell(f.get(c).unwrap_or(&J::Null)))
-                .chain([csv_cell(l)])
-                .collect();
-            csv.push_str(&cells.join(","));
+        let csv_of = |rows: &[&(serde_json::Map<String, J>, J)]| {
+            let mut csv = columns.join(",");
             csv.push('\n');
-        }
-        self.home().write_atomic(&rel, csv.as_bytes())?;
+            for (f, l) in rows {
+                let cells: Vec<String> = target
+                    .features
+                    .iter()
+                    .map(|c| csv_cell(f.get(c).unwrap_or(&J::Null)))
+                    .chain([csv_cell(l)])
+                    .collect();
+                csv.push_str(&cells.join(","));
+                csv.push('\n');
+            }
+            csv
+        };
+        self.home()
+            .write_atomic(&rel, csv_of(&train_part).as_bytes())?;
+        // The rows both models are judged on, for the learner to inspect.
+        self.home().write_atomic(
+            rel.replace("labelled.csv", "holdout.csv"),
+            csv_of(&recent).as_bytes(),
+        )?;
         let extra = self.home().confine(&rel)?;
 
         let req = TrainRequest {
@@ -136,8 +145,8 @@ impl Lab {
                 challenger_mv.version
             ),
             || {
-                let c = score(&champion, recent, derive.as_ref())?;
-                let n = score(&challenger, recent, derive.as_ref())?;
+                let c = score(&champion, &recent, derive.as_ref())?;
+                let n = score(&challenger, &recent, derive.as_ref())?;
                 let msg = format!(
                     "{} champion {:.4}, challenger {:.4}",
                     c.metric, c.value, n.value
@@ -222,6 +231,45 @@ impl Lab {
     }
 }
 
+type Labelled = (serde_json::Map<String, J>, J);
+
+/// Split labelled rows (oldest first) into the challenger's extra training
+/// rows and the holdout both models are judged on: by distinct source row
+/// (same features, same label), so a row sent more than once is wholly on
+/// one side, never on both. The holdout takes the rows first seen most
+/// recently, about `HOLDOUT_SHARE` of all (at least 10 when there are
+/// enough distinct rows).
+fn split_by_source_row(rows: &[Labelled]) -> (Vec<&Labelled>, Vec<&Labelled>) {
+    let key = |(f, l): &Labelled| format!("{}\u{1f}{l}", J::Object(f.clone()));
+    // Distinct rows in order of first appearance, with their counts.
+    let mut first_seen: Vec<String> = vec![];
+    let mut count: std::collections::HashMap<String, usize> = Default::default();
+    for r in rows {
+        let k = key(r);
+        let c = count.entry(k.clone()).or_insert(0);
+        if *c == 0 {
+            first_seen.push(k);
+        }
+        *c += 1;
+    }
+    let want = ((rows.len() as f64 * HOLDOUT_SHARE).round() as usize).max(10);
+    let mut held: std::collections::HashSet<&str> = Default::default();
+    let mut n = 0;
+    // Newest first; keep at least one distinct row for training.
+    for k in first_seen
+        .iter()
+        .rev()
+        .take(first_seen.len().saturating_sub(1))
+    {
+        if n >= want {
+            break;
+        }
+        held.insert(k);
+        n += count[k];
+    }
+    rows.iter().partition(|r| !held.contains(key(r).as_str()))
+}
+
 fn csv_cell(v: &J) -> String {
     match v {
         J::Null => String::new(),
@@ -235,7 +283,7 @@ fn csv_cell(v: &J) -> String {
 /// MAE (regression) or accuracy (classification) of `model` on labelled rows.
 fn score(
     model: &lab_model::ModelArtifact,
-    rows: &[(serde_json::Map<String, J>, J)],
+    rows: &[&Labelled],
     derive: Option<&lab_data::Derive>,
 ) -> Result<LiveQuality> {
     let names = model.preprocessor.input_names();
@@ -284,4 +332,32 @@ fn score(
         )
     };
     q.ok_or_else(|| PipelineError::Invalid("no labelled rows could be scored".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(x: i64, label: &str) -> Labelled {
+        let mut f = serde_json::Map::new();
+        f.insert("x".into(), J::from(x));
+        (f, J::from(label))
+    }
+
+    #[test]
+    fn a_repeated_row_is_never_on_both_sides() {
+        // 60 distinct rows sent twice each, interleaved as traffic would.
+        let rows: Vec<Labelled> = (0..120)
+            .map(|i| row(i % 60, if i % 2 == 0 { "a" } else { "b" }))
+            .collect();
+        let (train, holdout) = split_by_source_row(&rows);
+        assert_eq!(train.len() + holdout.len(), rows.len());
+        assert!(holdout.len() >= 36, "{}", holdout.len());
+        for h in &holdout {
+            assert!(
+                !train.contains(h),
+                "holdout row {h:?} is also a training row"
+            );
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use lab_deploy::{Deployer, LoadRequest};
 use lab_monitor::Latency;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
@@ -66,6 +67,62 @@ pub struct TrafficSummary {
     pub end_ms: i64,
 }
 
+/// At most this many requests in one traffic run: every request is built
+/// (and its outcome kept) in memory, so input cannot size it unbounded.
+pub const MAX_TRAFFIC_REQUESTS: usize = 100_000;
+
+/// A traffic run's size and rate, checked before anything is built.
+pub(crate) fn check_load(requests: usize, rps: f64) -> Result<()> {
+    if !(rps > 0.0 && rps <= 10_000.0) {
+        return Err(PipelineError::Invalid(format!(
+            "--rps must be between 0 and 10000, got {rps}"
+        )));
+    }
+    if requests == 0 {
+        return Err(PipelineError::Invalid(
+            "send at least one request (--duration or --requests)".into(),
+        ));
+    }
+    if requests > MAX_TRAFFIC_REQUESTS {
+        return Err(PipelineError::Invalid(format!(
+            "{requests} requests is more than one traffic run sends (at most {MAX_TRAFFIC_REQUESTS}): lower --requests, or --duration × --rps"
+        )));
+    }
+    Ok(())
+}
+
+/// Row indices drawn without replacement, pass after shuffled pass.
+struct Deck {
+    rows: usize,
+    order: Vec<usize>,
+    next: usize,
+    passes: usize,
+    drawn: usize,
+}
+
+impl Deck {
+    fn new(rows: usize) -> Self {
+        Deck {
+            rows,
+            order: (0..rows).collect(),
+            next: rows,
+            passes: 0,
+            drawn: 0,
+        }
+    }
+
+    fn draw(&mut self, rng: &mut impl Rng) -> usize {
+        if self.next == self.rows {
+            self.order.shuffle(rng);
+            self.next = 0;
+            self.passes += 1;
+        }
+        self.next += 1;
+        self.drawn += 1;
+        self.order[self.next - 1]
+    }
+}
+
 impl Lab {
     /// The drift scenario of `dataset` that traffic replays: `scenario` if
     /// given (it must belong to the dataset), else the dataset's first.
@@ -94,17 +151,7 @@ impl Lab {
 
     /// Send `requests` real rows at `rps` to the service's stable endpoint.
     pub fn traffic(&self, req: &TrafficRequest, sink: &dyn Fn(Event)) -> Result<TrafficSummary> {
-        if !(req.rps > 0.0 && req.rps <= 10_000.0) {
-            return Err(PipelineError::Invalid(format!(
-                "--rps must be between 0 and 10000, got {}",
-                req.rps
-            )));
-        }
-        if req.requests == 0 {
-            return Err(PipelineError::Invalid(
-                "send at least one request (--duration or --requests)".into(),
-            ));
-        }
+        check_load(req.requests, req.rps)?;
         if self.store.service(&req.service)?.is_none() {
             return Err(PipelineError::NotFoundHint {
                 what: format!("service `{}`", req.service),
@@ -155,6 +202,11 @@ impl Lab {
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(req.seed);
         let run_tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
         let n = req.requests;
+        // Each slice is replayed without replacement: a shuffled pass over
+        // its rows, and another pass only once every row was sent. A real
+        // service does not see the same rows over and over, and repeated
+        // rows would make the drift tests' p-values far too small.
+        let mut decks = [Deck::new(ref_x.len()), Deck::new(cur_x.len())];
         let mut requests = Vec::with_capacity(n);
         let mut labels = Vec::with_capacity(n);
         for i in 0..n {
@@ -163,12 +215,13 @@ impl Lab {
                 TrafficMix::Drift => 1.0,
                 TrafficMix::Shift => i as f64 / (n.max(2) - 1) as f64,
             };
-            let (xs, ys) = if rng.r#gen::<f64>() < p_current {
+            let slice = usize::from(rng.r#gen::<f64>() < p_current);
+            let (xs, ys) = if slice == 1 {
                 (&cur_x, &cur_y)
             } else {
                 (&ref_x, &ref_y)
             };
-            let k = rng.gen_range(0..xs.len());
+            let k = decks[slice].draw(&mut rng);
             let row: Vec<J> = xs[k].iter().map(lab_model::Value::to_json).collect();
             let body = serde_json::json!({
                 "dataframe_split": {"columns": features, "data": [row]}
@@ -181,6 +234,18 @@ impl Lab {
                 body: body.to_string(),
                 request_id,
             });
+        }
+        for (deck, what) in decks.iter().zip(["reference", "drifted"]) {
+            if deck.passes > 1 {
+                sink(Event::StageProgress {
+                    stage: Stage::Monitor,
+                    fraction: None,
+                    message: format!(
+                        "the {what} slice has {} complete rows, fewer than the {} requests drawn from it: they are replayed in {} shuffled passes (no row repeats within a pass)",
+                        deck.rows, deck.drawn, deck.passes
+                    ),
+                });
+            }
         }
         let endpoint = svc.endpoint();
         sink(Event::StageStarted {
@@ -279,5 +344,30 @@ impl Lab {
             millis: (seconds * 1000.0) as u64,
         });
         Ok(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deck_repeats_no_row_within_a_pass() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut deck = Deck::new(120);
+        let drawn: Vec<usize> = (0..300).map(|_| deck.draw(&mut rng)).collect();
+        for pass in drawn.chunks(120) {
+            let mut p = pass.to_vec();
+            p.sort_unstable();
+            p.dedup();
+            assert_eq!(p.len(), pass.len(), "a row repeated within a pass");
+        }
+        assert_eq!(deck.passes, 3);
+        // Fewer requests than rows: every row at most once.
+        let mut deck = Deck::new(120);
+        let mut once: Vec<usize> = (0..100).map(|_| deck.draw(&mut rng)).collect();
+        once.sort_unstable();
+        once.dedup();
+        assert_eq!((once.len(), deck.passes), (100, 1));
     }
 }
