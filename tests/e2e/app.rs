@@ -85,6 +85,7 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
     let shots = binary().parent().unwrap().join("../e2e-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let driver_log = std::fs::File::create(shots.join("tauri-driver.log")).unwrap();
+    let webkit = tempfile::tempdir().unwrap();
     let port = free_port();
     let native = free_port();
     let _driver = Killed(
@@ -98,8 +99,9 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
             .env("DISPLAY", &display)
             .env("MLOPS_LAB_HOME", lab.home())
             // The webview's storage (theme, caches) is the test's own too.
-            .env("XDG_DATA_HOME", lab.home().join("xdg-data"))
-            .env("XDG_CACHE_HOME", lab.home().join("xdg-cache"))
+            // (beside the lab home: a lab home holds only what the lab makes)
+            .env("XDG_DATA_HOME", webkit.path().join("xdg-data"))
+            .env("XDG_CACHE_HOME", webkit.path().join("xdg-cache"))
             // Its log (and WebKitWebDriver's) is kept beside the screenshots.
             .stdout(Stdio::from(driver_log.try_clone().unwrap()))
             .stderr(Stdio::from(driver_log))

@@ -248,6 +248,17 @@ fn wine_model_in_a_real_container_matches_in_process_predict() {
         String::from_utf8_lossy(&inspect.stdout).trim(),
         "65532:65532 true [ALL] [no-new-privileges] true"
     );
+    // No swap beyond its memory limit, a log that cannot fill the disk, and
+    // the label of the lab home it belongs to (what `reset` removes).
+    let inspect = Command::new("docker")
+        .args(["inspect", &id, "--format",
+               "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config \"max-size\"}} {{index .HostConfig.LogConfig.Config \"max-file\"}} {{index .Config.Labels \"dev.mlops-lab.home\"}}"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&inspect.stdout).trim(),
+        format!("268435456 268435456 json-file 10m 5 {}", lab.home_id())
+    );
     // Its log carries one prediction line per row predicted.
     let logs = lab.run(&["deployments", "logs", &id[..12], "--tail", "100000"]);
     let lines = String::from_utf8_lossy(&logs.stdout)

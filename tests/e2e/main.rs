@@ -8,6 +8,7 @@ mod app;
 mod app_core;
 mod docker;
 mod monitor;
+mod safety;
 
 #[test]
 fn train_json_reports_run_id_and_accuracy() {
@@ -234,10 +235,12 @@ fn kills_at_random_moments_never_corrupt_the_db() {
 #[test]
 fn bad_input_exits_non_zero_with_one_line_that_says_what_to_fix() {
     let lab = Lab::new();
-    let csv = lab.home().join("bad.csv");
+    // The learner's files live outside the lab home.
+    let files = tempfile::tempdir().unwrap();
+    let csv = files.path().join("bad.csv");
     std::fs::write(&csv, "a,b,y\n1,2,x\n3,oops,y\n5,6,x\n7,8,y\n").unwrap();
     let csv = csv.to_str().unwrap();
-    let good = lab.home().join("good.csv");
+    let good = files.path().join("good.csv");
     std::fs::write(&good, "a,b,y\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n").unwrap();
     let good = good.to_str().unwrap();
     let cases: [(&[&str], &str); 6] = [

@@ -44,6 +44,19 @@ impl Lab {
         self.dir.path()
     }
 
+    /// The lab home's id, from the marker the lab wrote when it made the
+    /// home (every container and image of this home carries it as a label).
+    pub fn home_id(&self) -> String {
+        let marker = std::fs::read_to_string(self.home().join(".mlops-lab-home"))
+            .expect("the lab home has its marker");
+        marker
+            .lines()
+            .find_map(|l| l.strip_prefix("id = "))
+            .expect("an id line")
+            .trim()
+            .to_string()
+    }
+
     pub fn db(&self) -> PathBuf {
         self.home().join("lab.db")
     }
@@ -136,7 +149,8 @@ pub fn venv() -> PathBuf {
     let dir = std::env::var_os("MLOPS_LAB_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/mlops-lab/venv")
+            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/mlops-lab/venv-tests")
         });
     assert!(
         dir.join("bin/python").is_file(),

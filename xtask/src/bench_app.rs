@@ -102,6 +102,10 @@ struct Launch {
 
 fn launch(app: &Path, home: &Path, display: &str, software: bool) -> Result<Launch> {
     let _ = std::fs::remove_dir_all(home);
+    // WebKit's folders sit beside the lab home: a lab home holds only what
+    // the lab makes.
+    let webkit = home.with_extension("webkit");
+    let _ = std::fs::remove_dir_all(&webkit);
     let mut cmd = Command::new(app);
     if software {
         cmd.env("MLOPS_LAB_SOFTWARE_RENDERING", "1");
@@ -110,8 +114,8 @@ fn launch(app: &Path, home: &Path, display: &str, software: bool) -> Result<Laun
     }
     // WebKit's own data and caches start empty too.
     cmd.env("MLOPS_LAB_HOME", home)
-        .env("XDG_DATA_HOME", home.join("xdg-data"))
-        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
+        .env("XDG_DATA_HOME", webkit.join("xdg-data"))
+        .env("XDG_CACHE_HOME", webkit.join("xdg-cache"))
         .env("MLOPS_LAB_PAINT_REPORT", "1")
         .env("DISPLAY", display)
         .stdout(Stdio::piped())
@@ -231,6 +235,7 @@ pub fn run(repeat: usize) -> Result<()> {
         }
     }
     let _ = std::fs::remove_dir_all(&home);
+    let _ = std::fs::remove_dir_all(home.with_extension("webkit"));
     for (m, name) in ["default", "low-memory"].iter().enumerate() {
         if let Some(last) = runs[m].last() {
             println!(

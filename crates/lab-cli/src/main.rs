@@ -633,6 +633,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let drift_scenario = lab.traffic_scenario(&dataset, drift_scenario.as_deref())?;
             let requests = match requests {
                 Some(n) => n,
+                // Saturates for absurd values; the lab refuses more than
+                // MAX_TRAFFIC_REQUESTS before building anything.
                 None => (parse_duration(&duration)?.as_secs_f64() * rps).round() as usize,
             };
             let progress = print::StageProgress::new(json);
@@ -665,7 +667,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let lab = open_lab(&cli.home)?;
             let cfg = drift_config(&settings)?;
-            let ms = parse_duration(&window)?.as_millis() as i64;
+            let ms = i64::try_from(parse_duration(&window)?.as_millis())
+                .with_context(|| format!("--window {window} is too long"))?;
             let (collected, windows) = lab.monitor(&service, ms, &cfg)?;
             print::monitor(&collected, &windows, json)
         }
@@ -697,7 +700,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print::retrain(&result?, json)
         }
         Command::Reset { yes } => {
-            let lab = open_lab(&cli.home)?;
+            // Only an existing lab home (with its marker): reset never
+            // creates one, nor adopts a folder that is not the lab's.
+            let root = match &cli.home {
+                Some(h) => h.clone(),
+                None => lab_pipeline::LabHome::default_root()?,
+            };
+            let home = lab_pipeline::LabHome::existing(&root)?;
+            let lab = Lab::open(&home, lab_pipeline::Catalog::load_default()?)?;
             let plan = lab.reset_plan()?;
             if !yes {
                 if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
@@ -760,7 +770,8 @@ fn parse_duration(s: &str) -> Result<std::time::Duration> {
         "h" => n * 3600.0,
         _ => bail!("duration `{s}`: unknown unit `{unit}`; use ms, s, m or h"),
     };
-    Ok(std::time::Duration::from_secs_f64(secs))
+    std::time::Duration::try_from_secs_f64(secs)
+        .with_context(|| format!("duration `{s}` is too long"))
 }
 
 fn parse_status(s: &str) -> Result<RunStatus> {

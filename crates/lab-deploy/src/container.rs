@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
     RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
@@ -14,11 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::image::ImageInfo;
 use crate::{
-    CONTAINER_PORT, DeployError, DeploySpec, Deployment, MANAGED_LABEL, Progress, Result, Runtime,
-    free_port, wait_ready,
+    CONTAINER_PORT, DeployError, DeploySpec, Deployment, HOME_LABEL, MANAGED_LABEL, Progress,
+    Result, Runtime, free_port, wait_ready,
 };
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const MEMORY_BYTES: i64 = 256 * 1024 * 1024;
+pub(crate) const LOG_MAX_SIZE: &str = "10m";
+pub(crate) const LOG_MAX_FILES: u32 = 5;
 
 /// A container of ours, as Docker reports it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +64,7 @@ pub(crate) async fn run(
         ),
         ("dev.mlops-lab.run-id".to_string(), spec.run_id.clone()),
         ("dev.mlops-lab.host-port".to_string(), port.to_string()),
+        (HOME_LABEL.to_string(), spec.home_id.clone()),
     ]
     .into();
     let container_port = format!("{CONTAINER_PORT}/tcp");
@@ -78,7 +82,22 @@ pub(crate) async fn run(
         readonly_rootfs: Some(true),
         cap_drop: Some(vec!["ALL".into()]),
         security_opt: Some(vec!["no-new-privileges".into()]),
-        memory: Some(256 * 1024 * 1024),
+        memory: Some(MEMORY_BYTES),
+        // Equal to the memory limit: no swap on top of it.
+        memory_swap: Some(MEMORY_BYTES),
+        // The prediction log is the container's stdout: a long traffic run
+        // must not fill the disk. Docker rotates at 10 MB, keeping 5 files;
+        // the lab collects the log long before that.
+        log_config: Some(HostConfigLogConfig {
+            typ: Some("json-file".into()),
+            config: Some(
+                [
+                    ("max-size".to_string(), LOG_MAX_SIZE.to_string()),
+                    ("max-file".to_string(), LOG_MAX_FILES.to_string()),
+                ]
+                .into(),
+            ),
+        }),
         nano_cpus: Some(1_000_000_000),
         pids_limit: Some(64),
         ..Default::default()
@@ -91,7 +110,7 @@ pub(crate) async fn run(
         ..Default::default()
     };
     progress(&format!(
-        "docker run {name}: 127.0.0.1:{port} → {CONTAINER_PORT}, read-only, no capabilities, 256 MiB, 1 CPU, 64 PIDs"
+        "docker run {name}: 127.0.0.1:{port} → {CONTAINER_PORT}, read-only, no capabilities, 256 MiB (no swap), 1 CPU, 64 PIDs, logs rotated at {LOG_MAX_SIZE} × {LOG_MAX_FILES}"
     ));
     let created = docker
         .create_container(
@@ -124,6 +143,12 @@ pub(crate) async fn run(
     progress(&format!(
         "ready in {ready_ms} ms at http://127.0.0.1:{port}"
     ));
+    let upstream = bridge_upstream(docker, &created.id).await;
+    if let Some(u) = &upstream {
+        progress(&format!(
+            "the host reaches the container on Docker's bridge at {u}: the gateway will forward there directly (no docker-proxy hop)"
+        ));
+    }
     Ok(Deployment {
         runtime: Runtime::Docker,
         id: created.id,
@@ -136,9 +161,32 @@ pub(crate) async fn run(
         image_id: Some(image.id.clone()),
         image_tag: Some(image.tag.clone()),
         image_size_bytes: Some(image.size_bytes),
-        pid: None,
+        process: None,
+        upstream,
         start_to_ready_ms: ready_ms,
     })
+}
+
+/// The container's address on Docker's bridge, if this host reaches it
+/// (Linux; not Docker Desktop's VM): `http://IP:8080`, answering ready.
+async fn bridge_upstream(docker: &Docker, id: &str) -> Option<String> {
+    let c = docker.inspect_container(id, None).await.ok()?;
+    let ip = c
+        .network_settings?
+        .networks?
+        .into_values()
+        .find_map(|n| n.ip_address.filter(|ip| !ip.is_empty()))?;
+    let ip: std::net::Ipv4Addr = ip.parse().ok()?;
+    // Only a private bridge address: the gateway forwards nowhere else.
+    if !ip.is_private() {
+        return None;
+    }
+    let url = format!("http://{ip}:{CONTAINER_PORT}");
+    let probe = crate::http::get_async(&url, "/v2/health/ready");
+    match tokio::time::timeout(Duration::from_secs(1), probe).await {
+        Ok(Ok(r)) if r.status == 200 => Some(url),
+        _ => None,
+    }
 }
 
 async fn require_ours(docker: &Docker, id: &str) -> Result<()> {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::process::OwnedProcess;
 use crate::{DeployError, Result, http};
 
 /// What the gateway's admin API reports.
@@ -24,21 +25,92 @@ pub struct Retired {
     pub in_flight: u64,
 }
 
-fn endpoint(port: u16) -> String {
-    format!("http://127.0.0.1:{port}")
+/// The environment variable that hands a gateway its admin token.
+pub const GATEWAY_TOKEN_ENV: &str = "LAB_GATEWAY_TOKEN";
+
+/// A gateway's admin API: its port and the token made when it was spawned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gateway {
+    pub port: u16,
+    pub token: String,
 }
 
-/// The gateway on `port`, if one answers there.
-pub fn gateway_status(port: u16) -> Option<GatewayStatus> {
-    let r = http::get(&endpoint(port), "/-/gateway").ok()?;
-    (r.status == 200)
-        .then(|| serde_json::from_str(&r.body).ok())
-        .flatten()
+impl Gateway {
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn admin(&self, method: &str, path: &str, body: &[u8]) -> Result<http::HttpResponse> {
+        let auth = format!("Bearer {}", self.token);
+        http::request_json(
+            &self.endpoint(),
+            method,
+            path,
+            &[("Authorization", &auth)],
+            body,
+        )
+    }
+
+    /// Its status, if our gateway answers on the port.
+    pub fn status(&self) -> Option<GatewayStatus> {
+        let r = self.admin("GET", "/-/gateway", b"").ok()?;
+        (r.status == 200)
+            .then(|| serde_json::from_str(&r.body).ok())
+            .flatten()
+    }
+
+    /// Point the gateway at `upstream`; new requests go there at once.
+    pub fn switch_upstream(&self, upstream: &str) -> Result<()> {
+        let body = serde_json::json!({ "upstream": upstream }).to_string();
+        let r = self.admin("PUT", "/-/gateway/upstream", body.as_bytes())?;
+        if r.status != 200 {
+            return Err(DeployError::Http(format!(
+                "the gateway refused the switch to {upstream} ({}): {}",
+                r.status, r.body
+            )));
+        }
+        Ok(())
+    }
+
+    /// Wait until no request is in flight to the retired `upstream`.
+    pub fn wait_drained(&self, upstream: &str, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let status = self.status().ok_or_else(|| {
+                DeployError::Http(format!(
+                    "the gateway on 127.0.0.1:{} stopped answering",
+                    self.port
+                ))
+            })?;
+            let busy = status
+                .retired
+                .iter()
+                .filter(|r| r.upstream == upstream)
+                .map(|r| r.in_flight)
+                .sum::<u64>();
+            if busy == 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(DeployError::Http(format!(
+                    "{upstream} still had {busy} requests in flight after {} s",
+                    timeout.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 /// Start `bin` detached on 127.0.0.1:`port` forwarding to `upstream`, its
-/// log in `log_dir/gateway.log`; returns its pid once its admin API answers.
-pub fn start_gateway(bin: &Path, port: u16, upstream: &str, log_dir: &Path) -> Result<u32> {
+/// log in `log_dir/gateway.log`, with a new admin token; returns the gateway
+/// and its process once its admin API answers.
+pub fn start_gateway(
+    bin: &Path,
+    port: u16,
+    upstream: &str,
+    log_dir: &Path,
+) -> Result<(Gateway, OwnedProcess)> {
     std::fs::create_dir_all(log_dir)
         .map_err(|e| DeployError::io(format!("cannot create {}", log_dir.display()), e))?;
     let log_path = log_dir.join("gateway.log");
@@ -47,9 +119,15 @@ pub fn start_gateway(bin: &Path, port: u16, upstream: &str, log_dir: &Path) -> R
         .append(true)
         .open(&log_path)
         .map_err(|e| DeployError::io(format!("cannot open {}", log_path.display()), e))?;
+    let gateway = Gateway {
+        port,
+        token: uuid::Uuid::new_v4().simple().to_string(),
+    };
     let mut cmd = Command::new(bin);
     cmd.args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--upstream", upstream])
+        // In the environment, not on the command line `ps` shows.
+        .env(GATEWAY_TOKEN_ENV, &gateway.token)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
@@ -63,8 +141,9 @@ pub fn start_gateway(bin: &Path, port: u16, upstream: &str, log_dir: &Path) -> R
         .map_err(|e| DeployError::io(format!("cannot start {}", bin.display()), e))?;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if gateway_status(port).is_some() {
-            return Ok(child.id());
+        if gateway.status().is_some() {
+            let process = OwnedProcess::of(child.id())?;
+            return Ok((gateway, process));
         }
         if let Ok(Some(status)) = child.try_wait() {
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -75,50 +154,12 @@ pub fn start_gateway(bin: &Path, port: u16, upstream: &str, log_dir: &Path) -> R
         }
         if Instant::now() > deadline {
             let _ = child.kill();
+            let _ = child.wait();
             return Err(DeployError::Http(format!(
                 "the gateway on 127.0.0.1:{port} did not answer within 10 s; see {}",
                 log_path.display()
             )));
         }
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Point the gateway on `port` at `upstream`; new requests go there at once.
-pub fn switch_upstream(port: u16, upstream: &str) -> Result<()> {
-    let body = serde_json::json!({ "upstream": upstream }).to_string();
-    let r = http::put_json(&endpoint(port), "/-/gateway/upstream", body.as_bytes())?;
-    if r.status != 200 {
-        return Err(DeployError::Http(format!(
-            "the gateway refused the switch to {upstream} ({}): {}",
-            r.status, r.body
-        )));
-    }
-    Ok(())
-}
-
-/// Wait until no request is in flight to the retired `upstream`.
-pub fn wait_drained(port: u16, upstream: &str, timeout: Duration) -> Result<()> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let status = gateway_status(port).ok_or_else(|| {
-            DeployError::Http(format!("the gateway on 127.0.0.1:{port} stopped answering"))
-        })?;
-        let busy = status
-            .retired
-            .iter()
-            .filter(|r| r.upstream == upstream)
-            .map(|r| r.in_flight)
-            .sum::<u64>();
-        if busy == 0 {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(DeployError::Http(format!(
-                "{upstream} still had {busy} requests in flight after {} s",
-                timeout.as_secs()
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }

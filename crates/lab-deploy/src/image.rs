@@ -9,7 +9,7 @@ use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptionsBuil
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use crate::{CONTAINER_PORT, DeployError, DeploySpec, MANAGED_LABEL, Progress, Result};
+use crate::{CONTAINER_PORT, DeployError, DeploySpec, HOME_LABEL, MANAGED_LABEL, Progress, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageInfo {
@@ -55,6 +55,7 @@ pub fn dockerfile(spec: &DeploySpec) -> String {
         ),
         ("dev.mlops-lab.run-id", spec.run_id.clone()),
         (MANAGED_LABEL, "true".to_string()),
+        (HOME_LABEL, spec.home_id.clone()),
     ];
     let label_lines = labels
         .iter()
@@ -155,7 +156,11 @@ pub(crate) async fn build(
         "docker build -t {tag} (FROM scratch, {} KiB context)",
         context.len() / 1024
     ));
-    let labels: HashMap<String, String> = [(MANAGED_LABEL.to_string(), "true".to_string())].into();
+    let labels: HashMap<String, String> = [
+        (MANAGED_LABEL.to_string(), "true".to_string()),
+        (HOME_LABEL.to_string(), spec.home_id.clone()),
+    ]
+    .into();
     let opts = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
         .t(&tag)
@@ -199,10 +204,17 @@ pub(crate) async fn build(
     })
 }
 
-/// Tags (or ids, when untagged) of every image labelled as ours.
-pub(crate) async fn list(docker: &Docker) -> Result<Vec<String>> {
-    let filters: std::collections::HashMap<String, Vec<String>> =
-        [("label".to_string(), vec![format!("{MANAGED_LABEL}=true")])].into();
+/// Tags (or ids, when untagged) of every image of ours built for the lab
+/// home `home_id`.
+pub(crate) async fn list(docker: &Docker, home_id: &str) -> Result<Vec<String>> {
+    let filters: std::collections::HashMap<String, Vec<String>> = [(
+        "label".to_string(),
+        vec![
+            format!("{MANAGED_LABEL}=true"),
+            format!("{HOME_LABEL}={home_id}"),
+        ],
+    )]
+    .into();
     let images = docker
         .list_images(Some(
             bollard::query_parameters::ListImagesOptionsBuilder::default()

@@ -13,20 +13,25 @@ mod http;
 mod image;
 mod load;
 mod local;
+mod process;
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 pub use binary::{GATEWAY_BIN_ENV, SERVE_BIN_ENV, gateway_binary, static_server_binary};
-pub use gateway::{GatewayStatus, gateway_status, start_gateway, switch_upstream, wait_drained};
-pub use http::{Exchange, HttpResponse, exchange, get, post, put_json};
+pub use gateway::{GATEWAY_TOKEN_ENV, Gateway, GatewayStatus, start_gateway};
+pub use http::{Exchange, HttpResponse, MAX_RESPONSE_BYTES, exchange, get, post};
 pub use image::{ImageInfo, dockerfile};
 pub use load::{LoadRequest, Outcome, run_load};
+pub use process::{OwnedProcess, Terminated};
 
 /// Label every container and image of ours carries; nothing without it is
 /// ever touched.
 pub const MANAGED_LABEL: &str = "dev.mlops-lab.managed";
+/// Label naming the lab home (its id) a container or image belongs to:
+/// removing "everything" of one lab home leaves other homes' alone.
+pub const HOME_LABEL: &str = "dev.mlops-lab.home";
 /// Port the server listens on inside the container.
 pub const CONTAINER_PORT: u16 = 8080;
 
@@ -82,6 +87,8 @@ pub struct DeploySpec {
     pub dockerfile_out: Option<PathBuf>,
     /// Folder for a local process's logs.
     pub local_dir: PathBuf,
+    /// The lab home's id ([`HOME_LABEL`] on the image and container).
+    pub home_id: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,7 +122,12 @@ pub struct Deployment {
     pub image_id: Option<String>,
     pub image_tag: Option<String>,
     pub image_size_bytes: Option<i64>,
-    pub pid: Option<u32>,
+    /// A local process: what identifies it (checked before any signal).
+    pub process: Option<OwnedProcess>,
+    /// Where a gateway on this host should forward to, when it is not
+    /// `endpoint`: the container's bridge address (Linux), which skips
+    /// docker-proxy. `endpoint` stays for the learner's own calls.
+    pub upstream: Option<String>,
     /// Container (or process) start to `/v2/health/ready` answering.
     pub start_to_ready_ms: u64,
 }
@@ -183,12 +195,20 @@ impl Deployer {
         self.rt.block_on(container::list(docker))
     }
 
-    /// Stop and remove a deployment (container or local process).
-    pub fn stop(&self, runtime: Runtime, id: &str, pid: Option<u32>) -> Result<()> {
+    /// Stop and remove a deployment (container or local process). A local
+    /// process is signalled only if it is still the one recorded.
+    pub fn stop(&self, runtime: Runtime, id: &str, process: Option<&OwnedProcess>) -> Result<()> {
         match runtime {
-            Runtime::Local => {
-                local::stop(pid.ok_or_else(|| DeployError::NotFound(id.to_string()))?)
-            }
+            Runtime::Local => match process {
+                Some(p) => p.terminate().map(|_| ()),
+                None => {
+                    tracing::warn!(
+                        id,
+                        "no process identity recorded (an earlier release): not signalling it"
+                    );
+                    Ok(())
+                }
+            },
             Runtime::Docker => {
                 let docker = self.docker()?;
                 self.rt.block_on(container::stop(docker, id))
@@ -197,9 +217,9 @@ impl Deployer {
     }
 
     /// Whether a deployment is still up.
-    pub fn is_running(&self, runtime: Runtime, id: &str, pid: Option<u32>) -> bool {
+    pub fn is_running(&self, runtime: Runtime, id: &str, process: Option<&OwnedProcess>) -> bool {
         match runtime {
-            Runtime::Local => pid.is_some_and(local::alive),
+            Runtime::Local => process.is_some_and(OwnedProcess::is_running),
             Runtime::Docker => match &self.docker {
                 Ok(d) => self.rt.block_on(container::running(d, id)),
                 Err(_) => false,
@@ -262,17 +282,21 @@ impl Deployer {
         self.rt.block_on(container::restart(docker, id))
     }
 
-    /// Remove every container and image labelled as ours; returns what was
-    /// removed (`container <name>`, `image <tag>`).
-    pub fn remove_all(&self) -> Result<Vec<String>> {
+    /// Remove every container and image of the lab home `home_id` (both
+    /// labels: ours, and that home's); returns what was removed
+    /// (`container <name>`, `image <tag>`). Other homes' are left alone.
+    pub fn remove_all(&self, home_id: &str) -> Result<Vec<String>> {
         let docker = self.docker()?;
         self.rt.block_on(async {
             let mut removed = vec![];
             for c in container::list(docker).await? {
+                if c.labels.get(HOME_LABEL).map(String::as_str) != Some(home_id) {
+                    continue;
+                }
                 container::force_remove(docker, &c.id).await?;
                 removed.push(format!("container {}", c.name));
             }
-            for tag in image::list(docker).await? {
+            for tag in image::list(docker, home_id).await? {
                 image::remove(docker, &tag).await?;
                 removed.push(format!("image {tag}"));
             }
@@ -298,12 +322,6 @@ impl Deployer {
         let docker = self.docker()?;
         self.rt.block_on(image::remove(docker, image))
     }
-}
-
-/// SIGTERM a process we started (a gateway or a local server), then
-/// SIGKILL after 10 s.
-pub fn terminate(pid: u32) -> Result<()> {
-    local::stop(pid)
 }
 
 /// A free TCP port on 127.0.0.1 (the OS picks it).

@@ -30,7 +30,9 @@ pub struct Outcome {
 }
 
 /// Send `requests` to `endpoint` at `rps` per second (open loop: a slow
-/// answer does not delay the next request; at most 256 in flight), calling
+/// answer does not delay the next request; at most 256 in flight) over
+/// kept-alive connections that later requests reuse (as wrk does, so the
+/// latencies are the server's, not a TCP handshake's), calling
 /// `progress(done, total)` as answers arrive. Outcomes keep request order.
 /// When `stop()` turns true no further request is sent; the outcomes of the
 /// ones already sent are returned (fewer than `requests`).
@@ -45,6 +47,7 @@ pub async fn run_load(
     let gap = Duration::from_secs_f64(1.0 / rps.max(0.001));
     let limit = Arc::new(tokio::sync::Semaphore::new(256));
     let done = Arc::new(AtomicUsize::new(0));
+    let client = http::client();
     let start = tokio::time::Instant::now();
     let mut handles = Vec::with_capacity(total);
     for (i, req) in requests.into_iter().enumerate() {
@@ -55,17 +58,17 @@ pub async fn run_load(
         let permit = limit.clone().acquire_owned().await.expect("semaphore open");
         let endpoint = endpoint.to_string();
         let counter = done.clone();
+        let client = client.clone();
         handles.push(tokio::spawn(async move {
             let t = Instant::now();
-            let r = http::request_with_headers(
-                &endpoint,
-                "POST",
-                &req.path,
-                Some(&req.content_type),
-                &[("X-Request-Id", &req.request_id)],
-                req.body.as_bytes(),
-            )
-            .await;
+            let out = http::Outgoing {
+                method: "POST",
+                path: &req.path,
+                content_type: Some(&req.content_type),
+                headers: &[("X-Request-Id", &req.request_id)],
+                body: req.body.as_bytes(),
+            };
+            let r = http::send(&client, &endpoint, &out).await;
             let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
             drop(permit);
             counter.fetch_add(1, Ordering::Relaxed);
@@ -103,4 +106,82 @@ pub async fn run_load(
         progress(out.len().max(done.load(Ordering::Relaxed)), total);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A keep-alive HTTP/1.1 server on loopback that counts connections.
+    fn counting_server() -> (String, Arc<AtomicUsize>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", l.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(conn) = conn else { return };
+                count.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    let mut w = conn.try_clone().unwrap();
+                    let mut r = BufReader::new(conn);
+                    loop {
+                        let mut len = 0usize;
+                        let mut line = String::new();
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            if let Some(v) =
+                                line.to_ascii_lowercase().strip_prefix("content-length:")
+                            {
+                                len = v.trim().parse().unwrap();
+                            }
+                        }
+                        let mut body = vec![0; len];
+                        r.read_exact(&mut body).unwrap();
+                        if w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    #[test]
+    fn the_load_generator_reuses_connections() {
+        let (addr, accepted) = counting_server();
+        let requests: Vec<LoadRequest> = (0..200)
+            .map(|i| LoadRequest {
+                path: "/invocations".into(),
+                content_type: "application/json".into(),
+                body: "{}".into(),
+                request_id: format!("r{i}"),
+            })
+            .collect();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let out = rt.block_on(run_load(&addr, requests, 2000.0, &|_, _| {}, &|| false));
+        assert_eq!(out.len(), 200);
+        assert!(out.iter().all(|o| o.status == 200), "{:?}", out[0]);
+        // One connection per request would be 200; kept-alive connections
+        // are reused, as wrk's are.
+        let n = accepted.load(Ordering::SeqCst);
+        assert!(n <= 20, "{n} connections for 200 requests");
+    }
 }

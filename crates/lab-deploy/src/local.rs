@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::process::OwnedProcess;
 use crate::{
     DeployError, DeploySpec, Deployment, Progress, Result, Runtime, free_port, wait_ready,
 };
@@ -60,6 +61,7 @@ pub(crate) fn run(bin: &Path, spec: &DeploySpec, progress: Progress) -> Result<D
     }
     let ready_ms = started.elapsed().as_millis() as u64;
     let pid = child.id();
+    let process = OwnedProcess::of(pid)?;
     progress(&format!(
         "ready in {ready_ms} ms at http://127.0.0.1:{port} (pid {pid})"
     ));
@@ -75,59 +77,24 @@ pub(crate) fn run(bin: &Path, spec: &DeploySpec, progress: Progress) -> Result<D
         image_id: None,
         image_tag: None,
         image_size_bytes: None,
-        pid: Some(pid),
+        process: Some(process),
+        upstream: None,
         start_to_ready_ms: ready_ms,
     })
 }
 
-pub(crate) fn alive(pid: u32) -> bool {
-    let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
-        return false;
-    };
-    rustix::process::test_kill_process(pid).is_ok()
-}
+/// Log tails read at most this much of each file.
+const TAIL_BYTES: u64 = 256 * 1024;
+/// One collection reads at most this much of the prediction log; the rest
+/// waits for the next (the cursor says where).
+const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 
-/// SIGTERM (requests in flight finish, the log is flushed), then wait up to
-/// 10 s, then SIGKILL.
-pub(crate) fn stop(pid: u32) -> Result<()> {
-    let Some(p) = rustix::process::Pid::from_raw(pid as i32) else {
-        return Err(DeployError::NotFound(format!("local-{pid}")));
-    };
-    if !alive(pid) {
-        return Ok(());
-    }
-    rustix::process::kill_process(p, rustix::process::Signal::TERM)
-        .map_err(|e| DeployError::io(format!("cannot stop pid {pid}"), e.into()))?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while alive(pid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    if alive(pid) {
-        let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-    }
-    Ok(())
-}
-
-pub(crate) fn logs(dir: &Path, tail: usize) -> Result<String> {
-    let mut out = String::new();
-    for name in ["server.log", "predictions.jsonl"] {
-        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
-            let lines: Vec<&str> = text.lines().collect();
-            for l in &lines[lines.len().saturating_sub(tail)..] {
-                out.push_str(l);
-                out.push('\n');
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Complete prediction-log lines of a local process from byte `offset`;
-/// returns them and the offset after the last complete line.
-pub(crate) fn stdout_lines(dir: &Path, offset: u64) -> Result<(Vec<String>, u64)> {
-    let path = dir.join("predictions.jsonl");
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
+/// The bytes of `path` from `offset`, at most `max` of them (an absent file
+/// has none).
+fn read_from(path: &Path, offset: u64, max: u64) -> Result<(Vec<u8>, u64)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((vec![], offset)),
         Err(e) => {
             return Err(DeployError::io(
@@ -136,14 +103,81 @@ pub(crate) fn stdout_lines(dir: &Path, offset: u64) -> Result<(Vec<String>, u64)
             ));
         }
     };
-    let start = (offset as usize).min(bytes.len());
-    let rest = &bytes[start..];
-    let Some(end) = rest.iter().rposition(|&b| b == b'\n') else {
-        return Ok((vec![], start as u64));
+    let len = f
+        .metadata()
+        .map_err(|e| DeployError::io(format!("cannot read {}", path.display()), e))?
+        .len();
+    let start = offset.min(len);
+    f.seek(SeekFrom::Start(start))
+        .map_err(|e| DeployError::io(format!("cannot read {}", path.display()), e))?;
+    let mut buf = Vec::new();
+    f.take(max)
+        .read_to_end(&mut buf)
+        .map_err(|e| DeployError::io(format!("cannot read {}", path.display()), e))?;
+    Ok((buf, start))
+}
+
+/// The last `tail` lines of each log file (reading only their ends).
+pub(crate) fn logs(dir: &Path, tail: usize) -> Result<String> {
+    let mut out = String::new();
+    for name in ["server.log", "predictions.jsonl"] {
+        let path = dir.join(name);
+        let len = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let (bytes, start) = read_from(&path, len.saturating_sub(TAIL_BYTES), TAIL_BYTES)?;
+        let text = String::from_utf8_lossy(&bytes);
+        // A cut first line is dropped.
+        let text = if start > 0 {
+            text.split_once('\n').map_or("", |(_, rest)| rest)
+        } else {
+            &text
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for l in &lines[lines.len().saturating_sub(tail)..] {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// Complete prediction-log lines of a local process from byte `offset`
+/// (reading from there, not the whole file); returns them and the offset
+/// after the last complete line.
+pub(crate) fn stdout_lines(dir: &Path, offset: u64) -> Result<(Vec<String>, u64)> {
+    let (bytes, start) = read_from(&dir.join("predictions.jsonl"), offset, CHUNK_BYTES)?;
+    let Some(end) = bytes.iter().rposition(|&b| b == b'\n') else {
+        return Ok((vec![], start));
     };
-    let text = String::from_utf8_lossy(&rest[..end]);
+    let text = String::from_utf8_lossy(&bytes[..end]);
     Ok((
         text.lines().map(str::to_string).collect(),
-        (start + end + 1) as u64,
+        start + end as u64 + 1,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prediction_log_is_read_from_the_cursor_in_bounded_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("predictions.jsonl");
+        std::fs::write(&path, "{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3").unwrap();
+        let (lines, next) = stdout_lines(dir.path(), 0).unwrap();
+        assert_eq!(lines, ["{\"seq\":1}", "{\"seq\":2}"]);
+        assert_eq!(next, 20);
+        // The half-written third line waits; then it is read from the cursor.
+        std::fs::write(&path, "{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3}\n").unwrap();
+        let (lines, next) = stdout_lines(dir.path(), next).unwrap();
+        assert_eq!(lines, ["{\"seq\":3}"]);
+        assert_eq!(next, 30);
+        // A cursor past the end (a truncated file) reads nothing.
+        assert_eq!(stdout_lines(dir.path(), 999).unwrap().0.len(), 0);
+        // The tail of a large log reads only its end.
+        let big: String = (0..100_000).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(dir.path().join("server.log"), big).unwrap();
+        let tail = logs(dir.path(), 2).unwrap();
+        assert!(tail.starts_with("line 99998\nline 99999\n"), "{tail}");
+    }
 }

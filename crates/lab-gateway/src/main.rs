@@ -8,11 +8,22 @@
 //! - `GET  /-/gateway`          → `{"upstream", "requests", "errors", "retired": [{"upstream", "in_flight"}]}`
 //! - `PUT  /-/gateway/upstream` ← `{"upstream": "http://127.0.0.1:PORT"}`
 //!
-//! Usage: `lab-gateway --listen 127.0.0.1:PORT --upstream http://127.0.0.1:PORT`.
-//! It binds loopback only and stops gracefully on SIGTERM or Ctrl-C.
+//! Usage: `LAB_GATEWAY_TOKEN=... lab-gateway --listen 127.0.0.1:PORT --upstream http://127.0.0.1:PORT`.
+//!
+//! - It listens on loopback only, and stops gracefully on SIGTERM or Ctrl-C.
+//! - The admin API needs `Authorization: Bearer <token>`, the token its
+//!   spawner made and handed over in `LAB_GATEWAY_TOKEN`, and refuses a
+//!   `Host` header that is not a loopback name (DNS rebinding).
+//! - Upstreams are loopback or private-range IP addresses (a container's
+//!   address on Docker's bridge), never names.
+//! - A request the upstream does not answer within 30 s gets 504, and at
+//!   most 1024 requests are forwarded at once, so a hung upstream cannot
+//!   stall a drain.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
@@ -32,6 +43,8 @@ struct Upstream {
 }
 
 struct Gateway {
+    token: String,
+    upstream_timeout: Duration,
     current: RwLock<Arc<Upstream>>,
     /// Upstreams switched away from; each `Arc`'s extra references are the
     /// requests it is still serving.
@@ -43,16 +56,27 @@ struct Gateway {
 
 type Shared = Arc<Gateway>;
 
+/// How long an upstream may take to answer (`--upstream-timeout-ms`).
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests forwarded at once; more wait for a slot.
+const MAX_IN_FLIGHT: usize = 1024;
+
 fn upstream(url: &str) -> Result<Upstream, String> {
     let authority = url
         .strip_prefix("http://")
         .map(|r| r.trim_end_matches('/'))
         .filter(|a| !a.is_empty() && !a.contains('/'))
         .ok_or_else(|| format!("upstream `{url}` must look like http://127.0.0.1:PORT"))?;
-    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
-    if host != "127.0.0.1" && host != "localhost" && host != "[::1]" {
+    let addr: SocketAddr = authority
+        .parse()
+        .map_err(|_| format!("upstream `{url}` must be an IP address and a port"))?;
+    let local = match addr.ip() {
+        IpAddr::V4(ip) => ip.is_loopback() || ip.is_private(),
+        IpAddr::V6(ip) => ip.is_loopback(),
+    };
+    if !local {
         return Err(format!(
-            "upstream `{url}` is not on loopback: the gateway only forwards to this machine"
+            "upstream `{url}` is neither loopback nor a private (container bridge) address: the gateway only forwards to this machine's servers"
         ));
     }
     Ok(Upstream {
@@ -90,7 +114,23 @@ async fn forward(State(g): State<Shared>, mut req: Request) -> Response {
         }
     };
     *req.uri_mut() = uri;
-    match g.client.request(req).await {
+    let answer = match tokio::time::timeout(g.upstream_timeout, g.client.request(req)).await {
+        Ok(r) => r,
+        Err(_) => {
+            g.errors.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(upstream = %up.url, "upstream timed out");
+            return error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream_timeout",
+                format!(
+                    "the model server at {} did not answer within {} ms",
+                    up.url,
+                    g.upstream_timeout.as_millis()
+                ),
+            );
+        }
+    };
+    match answer {
         Ok(resp) => {
             let (mut parts, body) = resp.into_parts();
             if let Ok(v) = HeaderValue::from_str(&up.url) {
@@ -164,6 +204,56 @@ async fn switch(State(g): State<Shared>, body: axum::body::Bytes) -> Response {
     Json(json!({"upstream": new.url, "previous": old.url})).into_response()
 }
 
+/// The admin API's guard: a loopback `Host` and the spawner's token.
+async fn admin_guard(
+    State(g): State<Shared>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !loopback_host(host) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden_host",
+            format!(
+                "Host `{host}` is not a loopback name: the admin API answers 127.0.0.1, localhost and [::1] only"
+            ),
+        );
+    }
+    let bearer = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "));
+    if !bearer.is_some_and(|t| constant_time_eq(t.as_bytes(), g.token.as_bytes())) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the admin API needs the token this gateway was started with".into(),
+        );
+    }
+    next.run(req).await
+}
+
+/// `127.0.0.1[:port]`, `localhost[:port]`, `[::1][:port]`.
+fn loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split_once(']').map_or("", |(h, _)| h)
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -178,13 +268,33 @@ async fn main() {
         .init();
     let args: Vec<String> = std::env::args().collect();
     let (Some(listen), Some(up)) = (arg(&args, "--listen"), arg(&args, "--upstream")) else {
-        eprintln!("usage: lab-gateway --listen 127.0.0.1:PORT --upstream http://127.0.0.1:PORT");
+        eprintln!(
+            "usage: LAB_GATEWAY_TOKEN=SECRET lab-gateway --listen 127.0.0.1:PORT --upstream http://127.0.0.1:PORT [--upstream-timeout-ms MS]"
+        );
         std::process::exit(2);
     };
     let up = match upstream(&up) {
         Ok(u) => u,
         Err(m) => {
             eprintln!("lab-gateway: {m}");
+            std::process::exit(2);
+        }
+    };
+    if !listen
+        .parse::<SocketAddr>()
+        .is_ok_and(|a| a.ip().is_loopback())
+    {
+        eprintln!(
+            "lab-gateway: --listen {listen}: listen on a loopback address and port, e.g. 127.0.0.1:8000"
+        );
+        std::process::exit(2);
+    }
+    let token = match std::env::var("LAB_GATEWAY_TOKEN") {
+        Ok(t) if t.len() >= 16 => t,
+        _ => {
+            eprintln!(
+                "lab-gateway: set LAB_GATEWAY_TOKEN to a secret of 16 characters or more: the admin API needs it"
+            );
             std::process::exit(2);
         }
     };
@@ -200,17 +310,32 @@ async fn main() {
     let client = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(10))
         .build_http();
+    let upstream_timeout = match arg(&args, "--upstream-timeout-ms").map(|v| v.parse::<u64>()) {
+        None => UPSTREAM_TIMEOUT,
+        Some(Ok(ms)) if ms > 0 => Duration::from_millis(ms),
+        Some(_) => {
+            eprintln!("lab-gateway: --upstream-timeout-ms takes a positive whole number");
+            std::process::exit(2);
+        }
+    };
     let g: Shared = Arc::new(Gateway {
+        token,
+        upstream_timeout,
         current: RwLock::new(Arc::new(up)),
         retired: RwLock::new(vec![]),
         client,
         requests: AtomicU64::new(0),
         errors: AtomicU64::new(0),
     });
-    let app = axum::Router::new()
+    let admin = axum::Router::new()
         .route("/-/gateway", get(status))
         .route("/-/gateway/upstream", put(switch))
+        .route_layer(axum::middleware::from_fn_with_state(g.clone(), admin_guard));
+    let app = admin
         .fallback(forward)
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            MAX_IN_FLIGHT,
+        ))
         .with_state(g);
     tracing::info!("lab-gateway listening on {listen}");
     let shutdown = async {

@@ -1,6 +1,6 @@
 //! Package → Deploy: a registered model version into a running server.
 
-use lab_deploy::{DeploySpec, Deployer, Runtime};
+use lab_deploy::{DeploySpec, Deployer, OwnedProcess, Runtime};
 use lab_store::{DeploymentRecord, now_ms};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,12 @@ impl From<lab_deploy::DeployError> for PipelineError {
     fn from(e: lab_deploy::DeployError) -> Self {
         PipelineError::Deploy(e)
     }
+}
+
+/// What identifies a local deployment's process (`None` for containers, and
+/// for records of an earlier release, which are never signalled).
+pub(crate) fn process_of(d: &DeploymentRecord) -> Option<OwnedProcess> {
+    OwnedProcess::from_parts(d.pid, d.pid_start, d.pid_exe.as_deref())
 }
 
 pub(crate) fn runtime_of(d: &DeploymentRecord) -> Runtime {
@@ -71,6 +77,7 @@ impl Lab {
             artifact,
             dockerfile_out: (!local).then(|| dockerfile.clone()),
             local_dir: self.home().confine(&log_dir)?,
+            home_id: self.home().id().to_string(),
         };
         let what = if local {
             "local process"
@@ -106,7 +113,10 @@ impl Lab {
             image_id: d.image_id.clone(),
             image_tag: d.image_tag.clone(),
             image_size_bytes: d.image_size_bytes,
-            pid: d.pid.map(|p| p as i64),
+            pid: d.process.as_ref().map(|p| p.pid as i64),
+            pid_start: d.process.as_ref().map(|p| p.start_ticks as i64),
+            pid_exe: d.process.as_ref().map(|p| p.exe.clone()),
+            upstream: d.upstream.clone(),
             log_dir: local.then(|| log_dir.clone()),
             start_to_ready_ms: d.start_to_ready_ms as i64,
             status: "running".into(),
@@ -129,8 +139,7 @@ impl Lab {
         }
         let deployer = Deployer::new()?;
         for d in running {
-            let pid = d.pid.map(|p| p as u32);
-            if !deployer.is_running(runtime_of(&d), &d.deployment_id, pid) {
+            if !deployer.is_running(runtime_of(&d), &d.deployment_id, process_of(&d).as_ref()) {
                 self.store.mark_deployment_stopped(&d.deployment_id)?;
             }
         }
@@ -140,7 +149,6 @@ impl Lab {
     pub fn stop_deployment(&self, key: &str) -> Result<DeploymentRecord> {
         let d = self.store.find_deployment(key)?;
         let deployer = Deployer::new()?;
-        let pid = d.pid.map(|p| p as u32);
         if d.status == "running" {
             // A served deployment's prediction log goes into the store
             // before the container (and its log) is removed.
@@ -153,7 +161,7 @@ impl Lab {
                     );
                 }
             }
-            match deployer.stop(runtime_of(&d), &d.deployment_id, pid) {
+            match deployer.stop(runtime_of(&d), &d.deployment_id, process_of(&d).as_ref()) {
                 Ok(()) | Err(lab_deploy::DeployError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }

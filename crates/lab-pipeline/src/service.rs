@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use lab_deploy::{Gateway, OwnedProcess};
 use lab_store::{DeploymentRecord, Service, now_ms};
 use serde::{Deserialize, Serialize};
 
@@ -75,12 +76,15 @@ impl Lab {
                     Some(s) => s.port as u16,
                     None => lab_deploy::free_port()?,
                 };
-                let up = lab_deploy::gateway_status(port).is_some();
-                let mut gateway_pid = existing.as_ref().and_then(|s| s.gateway_pid);
-                if up {
-                    lab_deploy::switch_upstream(port, &new.endpoint)?;
-                } else {
-                    gateway_pid = Some(self.start_gateway(service, port, &new.endpoint)?);
+                let running = existing.as_ref().and_then(|s| {
+                    let g = gateway_of(s)?;
+                    g.status().is_some().then_some(g)
+                });
+                let up = running.is_some();
+                let mut gateway = existing.as_ref().map(GatewayRecord::of).unwrap_or_default();
+                match &running {
+                    Some(g) => g.switch_upstream(new.gateway_upstream())?,
+                    None => gateway = self.start_gateway(service, port, new.gateway_upstream())?,
                 }
                 // Drain and remove the old deployment.
                 let old = existing
@@ -93,8 +97,8 @@ impl Lab {
                 let mut drain_ms = None;
                 if let Some(old) = &old {
                     let t = Instant::now();
-                    if up {
-                        lab_deploy::wait_drained(port, &old.endpoint, Duration::from_secs(60))?;
+                    if let Some(g) = &running {
+                        g.wait_drained(old.gateway_upstream(), Duration::from_secs(60))?;
                     }
                     drain_ms = Some(t.elapsed().as_millis() as u64);
                     // Stopping collects its prediction log first.
@@ -105,7 +109,10 @@ impl Lab {
                     name: service.to_string(),
                     model_name: mv.name.clone(),
                     port: port as i64,
-                    gateway_pid,
+                    gateway_pid: gateway.pid,
+                    gateway_start: gateway.start,
+                    gateway_exe: gateway.exe,
+                    gateway_token: gateway.token,
                     active_deployment_id: Some(new.deployment_id.clone()),
                     active_version: Some(mv.version),
                     previous_version: existing
@@ -123,7 +130,7 @@ impl Lab {
                     "{} → v{} at {}{}",
                     svc.endpoint(),
                     mv.version,
-                    new.endpoint,
+                    new.gateway_upstream(),
                     match (&old, drain_ms) {
                         (Some(o), Some(ms)) =>
                             format!("; v{} drained in {ms} ms and removed", o.model_version),
@@ -231,14 +238,21 @@ impl Lab {
         Ok(())
     }
 
-    fn start_gateway(&self, service: &str, port: u16, upstream: &str) -> Result<i64> {
+    fn start_gateway(&self, service: &str, port: u16, upstream: &str) -> Result<GatewayRecord> {
         let bin = lab_deploy::gateway_binary(&|_| {})?;
         let dir = self.home().confine("services")?.join(service);
-        Ok(lab_deploy::start_gateway(&bin, port, upstream, &dir).map_err(|e| {
-            PipelineError::Invalid(format!(
-                "{e}. The service's port 127.0.0.1:{port} may be taken by another program: free it, or `mlops-lab reset`"
-            ))
-        })? as i64)
+        let (gateway, process) =
+            lab_deploy::start_gateway(&bin, port, upstream, &dir).map_err(|e| {
+                PipelineError::Invalid(format!(
+                    "{e}. The service's port 127.0.0.1:{port} may be taken by another program: free it, or `mlops-lab reset`"
+                ))
+            })?;
+        Ok(GatewayRecord {
+            pid: Some(process.pid as i64),
+            start: Some(process.start_ticks as i64),
+            exe: Some(process.exe),
+            token: Some(gateway.token),
+        })
     }
 
     /// The service, with its gateway answering: a gateway that died (killed,
@@ -246,7 +260,7 @@ impl Lab {
     /// the active deployment, so the endpoint stays the same.
     pub fn ensure_gateway(&self, name: &str, sink: &dyn Fn(Event)) -> Result<Service> {
         let mut svc = self.service(name)?;
-        if lab_deploy::gateway_status(svc.port as u16).is_some() {
+        if gateway_of(&svc).is_some_and(|g| g.status().is_some()) {
             return Ok(svc);
         }
         let id = svc
@@ -269,7 +283,13 @@ impl Lab {
             ),
         });
         tracing::warn!(service = name, "restarting a dead gateway");
-        svc.gateway_pid = Some(self.start_gateway(name, svc.port as u16, &d.endpoint)?);
+        let g = self.start_gateway(name, svc.port as u16, d.gateway_upstream())?;
+        (
+            svc.gateway_pid,
+            svc.gateway_start,
+            svc.gateway_exe,
+            svc.gateway_token,
+        ) = (g.pid, g.start, g.exe, g.token);
         svc.updated_at = now_ms();
         self.store.upsert_service(&svc)?;
         Ok(svc)
@@ -291,7 +311,7 @@ impl Lab {
             .list_services()?
             .into_iter()
             .map(|s| {
-                let status = lab_deploy::gateway_status(s.port as u16);
+                let status = gateway_of(&s).and_then(|g| g.status());
                 ServiceStatus {
                     endpoint: s.endpoint(),
                     gateway_up: status.is_some(),
@@ -302,19 +322,44 @@ impl Lab {
             .collect())
     }
 
-    /// Stop a service's gateway (its deployments stay as they are).
-    pub(crate) fn stop_gateway(&self, svc: &Service) {
-        if let Some(pid) = svc.gateway_pid
-            && lab_deploy::gateway_status(svc.port as u16).is_some()
-            && let Some(p) = rustix_pid(pid)
-        {
-            let _ = lab_deploy::terminate(p);
-        }
+    /// Stop a service's gateway (its deployments stay as they are): only
+    /// if the process recorded is still the gateway the lab started.
+    pub(crate) fn stop_gateway(&self, svc: &Service) -> bool {
+        OwnedProcess::from_parts(
+            svc.gateway_pid,
+            svc.gateway_start,
+            svc.gateway_exe.as_deref(),
+        )
+        .is_some_and(|p| matches!(p.terminate(), Ok(lab_deploy::Terminated::Stopped)))
     }
 }
 
-fn rustix_pid(pid: i64) -> Option<u32> {
-    u32::try_from(pid).ok().filter(|p| *p > 1)
+/// A service's gateway admin API, if the service records its token.
+fn gateway_of(s: &Service) -> Option<Gateway> {
+    Some(Gateway {
+        port: u16::try_from(s.port).ok()?,
+        token: s.gateway_token.clone()?,
+    })
+}
+
+/// The gateway fields of a service record.
+#[derive(Default)]
+struct GatewayRecord {
+    pid: Option<i64>,
+    start: Option<i64>,
+    exe: Option<String>,
+    token: Option<String>,
+}
+
+impl GatewayRecord {
+    fn of(s: &Service) -> Self {
+        GatewayRecord {
+            pid: s.gateway_pid,
+            start: s.gateway_start,
+            exe: s.gateway_exe.clone(),
+            token: s.gateway_token.clone(),
+        }
+    }
 }
 
 fn check_service_name(name: &str) -> Result<()> {

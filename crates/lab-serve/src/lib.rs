@@ -39,11 +39,18 @@ pub struct ServerConfig {
     pub max_batch: usize,
     /// Request body size, at most.
     pub max_body_bytes: usize,
+    /// Requests handled at once; more wait for a slot (within the timeout).
+    pub max_concurrency: usize,
+    /// A request not answered within this (waiting for a slot included)
+    /// gets 503, so a stuck request cannot hold a drain or a shutdown.
+    pub request_timeout: std::time::Duration,
 }
 
 impl ServerConfig {
     pub const DEFAULT_MAX_BATCH: usize = 10_000;
     pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+    pub const DEFAULT_MAX_CONCURRENCY: usize = 512;
+    pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
     pub fn new(model_name: impl Into<String>, model_version: impl Into<String>) -> Self {
         ServerConfig {
@@ -51,6 +58,8 @@ impl ServerConfig {
             model_version: model_version.into(),
             max_batch: Self::DEFAULT_MAX_BATCH,
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+            max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -147,6 +156,17 @@ pub(crate) fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
 /// The router with every endpoint.
 pub fn router(state: AppState) -> Router {
     let limit = state.config().max_body_bytes;
+    let timeout = state.config().request_timeout;
+    // One semaphore shared by every route (a plain ConcurrencyLimit would
+    // get one per route).
+    let guard = tower::ServiceBuilder::new()
+        .layer(axum::error_handling::HandleErrorLayer::new(
+            move |e: tower::BoxError| async move { overloaded(e, timeout) },
+        ))
+        .layer(tower::timeout::TimeoutLayer::new(timeout))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            state.config().max_concurrency.max(1),
+        ));
     Router::new()
         .route("/v2", get(oip::server_metadata))
         .route("/v2/health/live", get(oip::live))
@@ -168,7 +188,26 @@ pub fn router(state: AppState) -> Router {
             telemetry::track,
         ))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(guard)
         .with_state(state)
+}
+
+/// A request the server gave up on: 503 with a JSON body, never a hang.
+fn overloaded(e: tower::BoxError, timeout: std::time::Duration) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let message = if e.is::<tower::timeout::error::Elapsed>() {
+        format!(
+            "the server did not answer within {} s (it may be overloaded): retry later",
+            timeout.as_secs()
+        )
+    } else {
+        format!("the server could not take the request: {e}")
+    };
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({ "error": message })),
+    )
+        .into_response()
 }
 
 /// Serve until `shutdown` resolves; requests in flight then finish, and the

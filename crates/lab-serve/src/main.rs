@@ -143,7 +143,10 @@ fn serve(flags: &HashMap<String, String>) -> Result<(), String> {
     let artifact = ModelArtifact::load(std::path::Path::new(&model)).map_err(|e| e.to_string())?;
     let name = flag(flags, "name", Some("model")).unwrap_or_default();
     let version = flag(flags, "version", Some("1")).unwrap_or_default();
-    let host = flag(flags, "host", Some("0.0.0.0")).unwrap_or_default();
+    // Loopback unless told otherwise: the image sets LAB_SERVE_HOST=0.0.0.0
+    // itself, since Docker's published port reaches the container's own
+    // interface.
+    let host = flag(flags, "host", Some("127.0.0.1")).unwrap_or_default();
     let port: u16 = number(flags, "port", "8080")?;
     let mut config = ServerConfig::new(name, version);
     config.max_batch = number(

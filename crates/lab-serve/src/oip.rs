@@ -233,7 +233,22 @@ fn check_tensor(t: &InferInput) -> Result<Vec<&JsonValue>, ServeError> {
             ),
         ));
     }
-    let expected: i64 = t.shape.iter().product();
+    // A shape is client input: its product is checked, never wrapped (a
+    // wrapped product could match a short data array).
+    let Some(expected) = t
+        .shape
+        .iter()
+        .try_fold(1i64, |acc, d| acc.checked_mul(*d))
+        .filter(|_| t.shape.len() <= 8)
+    else {
+        return Err(ServeError::bad(
+            P,
+            format!(
+                "input `{}`: shape {:?} is too large (at most 8 dimensions whose product fits in 64 bits)",
+                t.name, t.shape
+            ),
+        ));
+    };
     let mut leaves = Vec::new();
     flatten(&t.data, &mut leaves);
     if leaves.len() as i64 != expected {

@@ -341,6 +341,13 @@ fn bad_requests_get_their_4xx_and_never_a_5xx() {
             "needs 22 values",
         ),
         (
+            // 2^60 × 11 does not fit in 64 bits.
+            "shape whose product overflows",
+            infer(oip(json!([]), json!([1152921504606846976i64, 11]))),
+            400,
+            "too large",
+        ),
+        (
             "unknown feature",
             infer(
                 json!({"inputs": [{"name": "colour", "shape": [1], "datatype": "FP64", "data": [1]}]}),
@@ -551,7 +558,7 @@ fn bad_requests_get_their_4xx_and_never_a_5xx() {
         .filter(|l| l.starts_with("lab_serve_requests_total{endpoint=\"/v2/models/{name}/infer\""))
         .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
         .sum();
-    assert_eq!(infer_total, 10 + 500 + 1, "{text}");
+    assert_eq!(infer_total, 11 + 500 + 1, "{text}");
     assert_eq!(count("/invocations", "415"), 1);
     assert!(
         text.contains("# TYPE lab_serve_request_duration_seconds histogram"),
@@ -700,4 +707,41 @@ fn request_ids_and_failed_requests_join_the_prediction_log() {
     // One sequence across both kinds: a collector sees no gap.
     let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, vec![1, 2, 3]);
+}
+
+#[test]
+fn the_binary_listens_on_loopback_unless_told_otherwise() {
+    let (_p, artifact) = trained("iris", None, ModelKind::GaussianNb);
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.json");
+    std::fs::write(&model, artifact.to_json_bytes()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lab-serve"))
+        .args(["serve", "--model"])
+        .arg(&model)
+        .args(["--port", &port.to_string()])
+        .env_remove("LAB_SERVE_HOST")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let mut line = String::new();
+    let mut byte = [0u8; 1];
+    while !line.contains("serving on") && std::io::Read::read(&mut err, &mut byte).unwrap() == 1 {
+        line.push(byte[0] as char);
+    }
+    while !line.ends_with('\n') && std::io::Read::read(&mut err, &mut byte).unwrap() == 1 {
+        line.push(byte[0] as char);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.contains(&format!("serving on http://127.0.0.1:{port}")),
+        "{line}"
+    );
 }

@@ -6,18 +6,41 @@ use crate::{Result, StoreError};
 
 /// The lab home. `MLOPS_LAB_HOME` when set, else the platform data directory
 /// (`~/.local/share/mlops-lab` on Linux).
+///
+/// A folder becomes a lab home when the lab creates it (or finds it empty):
+/// it then gets a marker file, [`LabHome::MARKER`], holding the home's id.
+/// A non-empty folder without the marker is never used, so a mistyped
+/// `--home ~` cannot turn the learner's home folder into a lab, and `reset`
+/// can never delete what is not the lab's.
 #[derive(Debug, Clone)]
 pub struct LabHome {
     root: PathBuf,
+    id: String,
 }
+
+/// What the lab creates in its home, and so what `reset` may remove. The
+/// database's WAL and shared-memory files go with it.
+pub const LAB_ENTRIES: &[&str] = &[
+    "lab.db",
+    "lab.db-wal",
+    "lab.db-shm",
+    "lab.db-journal",
+    "artifacts",
+    "deployments",
+    "services",
+    "retrain",
+    "locks",
+];
 
 impl LabHome {
     pub const ENV: &'static str = "MLOPS_LAB_HOME";
+    /// The marker file that makes a folder a lab home.
+    pub const MARKER: &'static str = ".mlops-lab-home";
 
-    /// Resolve from the environment, creating the folder if needed.
-    pub fn from_env() -> Result<Self> {
-        let root = match std::env::var_os(Self::ENV) {
-            Some(p) if !p.is_empty() => PathBuf::from(p),
+    /// The folder `MLOPS_LAB_HOME` or the platform default names (not created).
+    pub fn default_root() -> Result<PathBuf> {
+        match std::env::var_os(Self::ENV) {
+            Some(p) if !p.is_empty() => Ok(PathBuf::from(p)),
             _ => directories::ProjectDirs::from("dev", "mlops-lab", "mlops-lab")
                 .map(|d| d.data_dir().to_path_buf())
                 .ok_or_else(|| {
@@ -25,12 +48,19 @@ impl LabHome {
                         "cannot find a data directory for this user: set {} to a writable folder",
                         Self::ENV
                     ))
-                })?,
-        };
-        Self::at(root)
+                }),
+        }
     }
 
-    /// Use `root` as the lab home, creating it if needed.
+    /// Resolve from the environment, creating the folder if needed.
+    pub fn from_env() -> Result<Self> {
+        Self::at(Self::default_root()?)
+    }
+
+    /// Use `root` as the lab home, creating it (with its marker) if it does
+    /// not exist or is empty. A non-empty folder must already be a lab home:
+    /// it has the marker, or it is a lab home of an earlier release (it holds
+    /// `lab.db` and `locks/`), which gets the marker now.
     pub fn at(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(|e| {
@@ -46,7 +76,61 @@ impl LabHome {
         let root = root
             .canonicalize()
             .map_err(|e| StoreError::io(format!("cannot resolve {}", root.display()), e))?;
-        Ok(LabHome { root })
+        if let Some(id) = read_marker(&root)? {
+            return Ok(LabHome { root, id });
+        }
+        let empty = std::fs::read_dir(&root)
+            .map_err(|e| StoreError::io(format!("cannot read {}", root.display()), e))?
+            .next()
+            .is_none();
+        let earlier_release = root.join("lab.db").is_file() && root.join("locks").is_dir();
+        if !empty && !earlier_release {
+            return Err(not_a_lab_home(&root));
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let text = format!(
+            "# This folder is an MLOps Lab home. `mlops-lab reset` removes only what the lab\n# created here ({}), never other files.\nid = {id}\n",
+            LAB_ENTRIES.join(", ")
+        );
+        let marker = root.join(Self::MARKER);
+        std::fs::write(&marker, text)
+            .map_err(|e| StoreError::io(format!("cannot write {}", marker.display()), e))?;
+        Ok(LabHome { root, id })
+    }
+
+    /// An existing lab home (with its marker); never creates or adopts one.
+    pub fn existing(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        let root = root.canonicalize().map_err(|e| {
+            StoreError::io(format!("there is no lab home at {}", root.display()), e)
+        })?;
+        match read_marker(&root)? {
+            Some(id) => Ok(LabHome { root, id }),
+            None => Err(not_a_lab_home(&root)),
+        }
+    }
+
+    /// This home's id (random, from its marker): every container and image
+    /// the lab builds for this home carries it as a label.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Entries of the home that the lab did not create (left alone by `reset`).
+    pub fn foreign_entries(&self) -> Result<Vec<String>> {
+        let mut out = vec![];
+        for e in std::fs::read_dir(&self.root)
+            .map_err(|e| StoreError::io(format!("cannot read {}", self.root.display()), e))?
+        {
+            let e =
+                e.map_err(|e| StoreError::io(format!("cannot read {}", self.root.display()), e))?;
+            let name = e.file_name().to_string_lossy().to_string();
+            if name != Self::MARKER && !LAB_ENTRIES.contains(&name.as_str()) {
+                out.push(name);
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     pub fn root(&self) -> &Path {
@@ -117,6 +201,42 @@ impl LabHome {
     }
 }
 
+fn not_a_lab_home(root: &Path) -> StoreError {
+    StoreError::Invalid(format!(
+        "{} is not an MLOps Lab home: it is not empty and has no {} marker. Choose a new or empty folder for the lab (--home or {}), or the folder an earlier `mlops-lab` command created",
+        root.display(),
+        LabHome::MARKER,
+        LabHome::ENV
+    ))
+}
+
+/// The id in `root`'s marker, if it has one.
+fn read_marker(root: &Path) -> Result<Option<String>> {
+    let marker = root.join(LabHome::MARKER);
+    let text = match std::fs::read_to_string(&marker) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(StoreError::io(
+                format!("cannot read {}", marker.display()),
+                e,
+            ));
+        }
+    };
+    let id = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("id = "))
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "{} is damaged (no `id = ...` line); restore it or choose another lab home",
+                marker.display()
+            ))
+        })?;
+    Ok(Some(id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +274,23 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_non_empty_folder_without_the_marker_is_not_a_lab_home() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("thesis.tex"), "mine").unwrap();
+        let err = LabHome::at(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is not an MLOps Lab home"), "{err}");
+        assert!(!dir.path().join(LabHome::MARKER).exists());
+        assert!(LabHome::existing(dir.path()).is_err());
+        // A new folder becomes a home with a stable id.
+        let a = LabHome::at(dir.path().join("lab")).unwrap();
+        let b = LabHome::existing(dir.path().join("lab")).unwrap();
+        assert_eq!(a.id(), b.id());
+        assert_eq!(a.id().len(), 32);
+        std::fs::write(a.root().join("notes.txt"), "mine").unwrap();
+        std::fs::create_dir(a.root().join("artifacts")).unwrap();
+        assert_eq!(a.foreign_entries().unwrap(), vec!["notes.txt".to_string()]);
     }
 }

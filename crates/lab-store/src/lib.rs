@@ -14,7 +14,7 @@ mod migrations;
 mod monitoring;
 mod store;
 
-pub use home::LabHome;
+pub use home::{LAB_ENTRIES, LabHome};
 pub use monitoring::{AlertRecord, AlertRuleRecord, LogRow, RetrainRecord, Service, WindowRecord};
 pub use store::{
     DeploymentRecord, Experiment, LessonProgress, Metric, ModelVersion, RegisteredModel, Run,

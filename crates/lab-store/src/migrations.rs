@@ -251,6 +251,18 @@ CREATE TABLE activity (
     at         INTEGER NOT NULL
 );
 "#,
+    // 5: what identifies a process the lab started (a local server, a
+    // gateway), checked before any signal so a reused PID is never hit, and
+    // the per-spawn token of a gateway's admin API.
+    r#"
+ALTER TABLE deployments ADD COLUMN pid_start INTEGER;
+ALTER TABLE deployments ADD COLUMN pid_exe TEXT;
+-- where a gateway forwards to when not the endpoint (a container's bridge address)
+ALTER TABLE deployments ADD COLUMN upstream TEXT;
+ALTER TABLE services ADD COLUMN gateway_start INTEGER;
+ALTER TABLE services ADD COLUMN gateway_exe TEXT;
+ALTER TABLE services ADD COLUMN gateway_token TEXT;
+"#,
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -14,6 +14,13 @@ pub struct Service {
     pub model_name: String,
     pub port: i64,
     pub gateway_pid: Option<i64>,
+    /// The gateway's start time (clock ticks after boot) and executable,
+    /// checked before any signal.
+    pub gateway_start: Option<i64>,
+    pub gateway_exe: Option<String>,
+    /// The per-spawn token of the gateway's admin API (never printed).
+    #[serde(skip)]
+    pub gateway_token: Option<String>,
     pub active_deployment_id: Option<String>,
     pub active_version: Option<i64>,
     pub previous_version: Option<i64>,
@@ -114,7 +121,7 @@ pub struct RetrainRecord {
     pub created_at: i64,
 }
 
-const SERVICE_COLS: &str = "name, model_name, port, gateway_pid, active_deployment_id, active_version, previous_version, dataset, scenario, created_at, updated_at";
+const SERVICE_COLS: &str = "name, model_name, port, gateway_pid, active_deployment_id, active_version, previous_version, dataset, scenario, created_at, updated_at, gateway_start, gateway_exe, gateway_token";
 
 fn service_row(r: &rusqlite::Row) -> rusqlite::Result<Service> {
     Ok(Service {
@@ -129,6 +136,9 @@ fn service_row(r: &rusqlite::Row) -> rusqlite::Result<Service> {
         scenario: r.get(8)?,
         created_at: r.get(9)?,
         updated_at: r.get(10)?,
+        gateway_start: r.get(11)?,
+        gateway_exe: r.get(12)?,
+        gateway_token: r.get(13)?,
     })
 }
 
@@ -164,15 +174,18 @@ impl Store {
     pub fn upsert_service(&self, s: &Service) -> Result<()> {
         self.conn.execute(
             &format!(
-                "INSERT INTO services ({SERVICE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                "INSERT INTO services ({SERVICE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT(name) DO UPDATE SET model_name = excluded.model_name, port = excluded.port,
                    gateway_pid = excluded.gateway_pid, active_deployment_id = excluded.active_deployment_id,
                    active_version = excluded.active_version, previous_version = excluded.previous_version,
-                   dataset = excluded.dataset, scenario = excluded.scenario, updated_at = excluded.updated_at"
+                   dataset = excluded.dataset, scenario = excluded.scenario, updated_at = excluded.updated_at,
+                   gateway_start = excluded.gateway_start, gateway_exe = excluded.gateway_exe,
+                   gateway_token = excluded.gateway_token"
             ),
             params![
                 s.name, s.model_name, s.port, s.gateway_pid, s.active_deployment_id, s.active_version,
-                s.previous_version, s.dataset, s.scenario, s.created_at, s.updated_at
+                s.previous_version, s.dataset, s.scenario, s.created_at, s.updated_at,
+                s.gateway_start, s.gateway_exe, s.gateway_token
             ],
         )?;
         Ok(())

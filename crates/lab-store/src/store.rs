@@ -130,6 +130,13 @@ pub struct DeploymentRecord {
     pub image_tag: Option<String>,
     pub image_size_bytes: Option<i64>,
     pub pid: Option<i64>,
+    /// Local processes: their start time (clock ticks after boot, from
+    /// `/proc/PID/stat`) and executable, checked before any signal.
+    pub pid_start: Option<i64>,
+    pub pid_exe: Option<String>,
+    /// Where a gateway forwards to, when not `endpoint`: a container's
+    /// address on Docker's bridge (no docker-proxy hop).
+    pub upstream: Option<String>,
     /// Local processes: the folder of their logs, relative to the lab home.
     pub log_dir: Option<String>,
     pub start_to_ready_ms: i64,
@@ -137,6 +144,14 @@ pub struct DeploymentRecord {
     pub status: String,
     pub created_at: i64,
     pub stopped_at: Option<i64>,
+}
+
+impl DeploymentRecord {
+    /// Where a gateway sends this deployment's traffic: its bridge address
+    /// when the host reaches it, else its endpoint.
+    pub fn gateway_upstream(&self) -> &str {
+        self.upstream.as_deref().unwrap_or(&self.endpoint)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -776,12 +791,13 @@ impl Store {
         self.conn.execute(
             "INSERT INTO deployments (deployment_id, runtime, name, model_name, model_version, run_id,
                 endpoint, host_port, image_id, image_tag, image_size_bytes, pid, log_dir,
-                start_to_ready_ms, status, created_at, stopped_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                start_to_ready_ms, status, created_at, stopped_at, pid_start, pid_exe, upstream)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             params![
                 d.deployment_id, d.runtime, d.name, d.model_name, d.model_version, d.run_id,
                 d.endpoint, d.host_port, d.image_id, d.image_tag, d.image_size_bytes, d.pid,
-                d.log_dir, d.start_to_ready_ms, d.status, d.created_at, d.stopped_at
+                d.log_dir, d.start_to_ready_ms, d.status, d.created_at, d.stopped_at,
+                d.pid_start, d.pid_exe, d.upstream
             ],
         )?;
         Ok(())
@@ -792,7 +808,7 @@ impl Store {
         let sql = format!(
             "SELECT deployment_id, runtime, name, model_name, model_version, run_id, endpoint, host_port,
                     image_id, image_tag, image_size_bytes, pid, log_dir, start_to_ready_ms, status,
-                    created_at, stopped_at
+                    created_at, stopped_at, pid_start, pid_exe, upstream
              FROM deployments {} ORDER BY created_at DESC, rowid DESC",
             if running_only { "WHERE status = 'running'" } else { "" }
         );
@@ -817,6 +833,9 @@ impl Store {
                     status: r.get(14)?,
                     created_at: r.get(15)?,
                     stopped_at: r.get(16)?,
+                    pid_start: r.get(17)?,
+                    pid_exe: r.get(18)?,
+                    upstream: r.get(19)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?)
