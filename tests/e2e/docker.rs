@@ -257,7 +257,7 @@ fn wine_model_in_a_real_container_matches_in_process_predict() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&inspect.stdout).trim(),
-        format!("268435456 268435456 json-file 10m 5 {}", lab.home_id())
+        format!("268435456 268435456 json-file 20m 5 {}", lab.home_id())
     );
     // Its log carries one prediction line per row predicted.
     let logs = lab.run(&["deployments", "logs", &id[..12], "--tail", "100000"]);

@@ -243,6 +243,13 @@ fn pipeline_run_alerts_retrains_and_rolls_out_with_real_containers() {
 
 /// Train two versions of the penguin classifier and serve v1.
 fn two_penguin_versions(lab: &Lab) {
+    register_two_penguin_versions(lab);
+    lab.json(&["rollout", "penguins-species:1"]);
+}
+
+/// Train two versions of the penguin classifier (C = 1.0 and 0.1) and
+/// register them as `penguins-species` v1 and v2.
+pub(crate) fn register_two_penguin_versions(lab: &Lab) {
     for c in ["1.0", "0.1"] {
         let run = lab.json(&[
             "train",
@@ -261,7 +268,6 @@ fn two_penguin_versions(lab: &Lab) {
             "penguins-species",
         ]);
     }
-    lab.json(&["rollout", "penguins-species:1"]);
 }
 
 #[test]

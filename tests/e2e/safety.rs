@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 use lab_e2e::{DOCKER, Lab};
 
-use crate::monitor::need_docker;
+use crate::monitor::{need_docker, register_two_penguin_versions};
 
 /// A live process the lab never started.
 struct Bystander(Child);
@@ -116,24 +116,7 @@ fn a_stale_pid_record_never_signals_an_unrelated_process() {
     need_docker();
     let _shared = DOCKER.read().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new();
-    for c in ["1.0", "0.1"] {
-        let run = lab.json(&[
-            "train",
-            "--dataset",
-            "penguins",
-            "--model",
-            "logistic-regression",
-            "--param",
-            &format!("C={c}"),
-        ]);
-        lab.json(&[
-            "models",
-            "register",
-            run["run_id"].as_str().unwrap(),
-            "--name",
-            "penguins-species",
-        ]);
-    }
+    register_two_penguin_versions(&lab);
     lab.json(&["rollout", "penguins-species:1", "--local"]);
     lab.json(&["rollout", "penguins-species:2", "--local"]);
     let mut bystander = Bystander::start();

@@ -103,44 +103,20 @@ impl Lab {
 }
 
 impl Drop for Lab {
-    /// Stop what this lab started: its gateways and running deployments
-    /// (containers or local processes), so tests leave nothing behind.
+    /// Stop and remove what this lab started: `reset` stops its gateways
+    /// and local servers (when they are still the processes it started) and
+    /// removes this home's containers and images, so tests leave nothing
+    /// behind and touch no other home's.
     fn drop(&mut self) {
-        if !self.db().is_file() {
-            return;
-        }
-        let Ok(conn) = rusqlite::Connection::open_with_flags(
-            self.db(),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        ) else {
-            return;
-        };
-        let pids: Vec<i64> = conn
-            .prepare("SELECT gateway_pid FROM services WHERE gateway_pid IS NOT NULL")
-            .and_then(|mut s| {
-                s.query_map([], |r| r.get(0))
-                    .and_then(|rows| rows.collect::<Result<Vec<i64>, _>>())
-            })
-            .unwrap_or_default();
-        let running: Vec<String> = conn
-            .prepare("SELECT deployment_id FROM deployments WHERE status = 'running'")
-            .and_then(|mut s| {
-                s.query_map([], |r| r.get(0))
-                    .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
-            })
-            .unwrap_or_default();
-        drop(conn);
-        for pid in pids {
-            let _ = Command::new("kill").arg(pid.to_string()).output();
-        }
-        for id in running {
-            let _ = self.cmd(&["deployments", "stop", &id]).output();
+        if self.home().join(".mlops-lab-home").is_file() {
+            let _ = self.cmd(&["reset", "--yes"]).output();
         }
     }
 }
 
-/// Docker tests share the daemon; `reset` removes every container and image
-/// of ours, so it takes this lock exclusively and the others share it.
+/// Docker tests share the daemon. `reset` removes only its own home's
+/// containers and images, but the reset test lists what the daemon holds,
+/// so it takes this lock exclusively and the others share it.
 pub static DOCKER: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 /// The Python venv with the reference clients (`cargo xtask test` sets

@@ -371,31 +371,11 @@ fn bench_pipeline(repeat: usize) -> Result<()> {
         );
         times.push(secs);
     }
-    // Leave nothing of the bench home running: its gateway and containers
-    // (not `reset`, which would remove every lab container on the machine).
-    let lab = |args: &[&str]| {
-        let mut c = std::process::Command::new(&bin);
-        c.args(args).env("MLOPS_LAB_HOME", &home);
-        c
-    };
-    if let Ok(services) = sh::json(lab(&["services", "--json"])) {
-        for s in services.as_array().into_iter().flatten() {
-            if let Some(pid) = s["gateway_pid"].as_i64() {
-                let _ = sh::quiet({
-                    let mut k = std::process::Command::new("kill");
-                    k.arg(pid.to_string());
-                    k
-                });
-            }
-        }
-    }
-    if let Ok(running) = sh::json(lab(&["deployments", "list", "--json"])) {
-        for d in running.as_array().into_iter().flatten() {
-            if let Some(id) = d["deployment_id"].as_str() {
-                let _ = sh::quiet(lab(&["deployments", "stop", id]));
-            }
-        }
-    }
+    // Leave nothing of the bench home behind: `reset` stops its gateway and
+    // removes its containers and images (this home's only).
+    let mut reset = std::process::Command::new(&bin);
+    reset.args(["reset", "--yes"]).env("MLOPS_LAB_HOME", &home);
+    let _ = sh::quiet(reset);
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     println!(

@@ -170,7 +170,8 @@ enum Command {
         #[arg(long)]
         local: bool,
     },
-    /// Remove our containers, images, gateways and the lab home.
+    /// Remove this lab home's containers, images and gateways, and the files
+    /// the lab made in it (your own files there stay).
     Reset {
         /// Do not ask for confirmation.
         #[arg(long)]

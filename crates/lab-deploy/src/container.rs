@@ -20,7 +20,7 @@ use crate::{
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const MEMORY_BYTES: i64 = 256 * 1024 * 1024;
-pub(crate) const LOG_MAX_SIZE: &str = "10m";
+pub(crate) const LOG_MAX_SIZE: &str = "20m";
 pub(crate) const LOG_MAX_FILES: u32 = 5;
 
 /// A container of ours, as Docker reports it.
@@ -86,8 +86,9 @@ pub(crate) async fn run(
         // Equal to the memory limit: no swap on top of it.
         memory_swap: Some(MEMORY_BYTES),
         // The prediction log is the container's stdout: a long traffic run
-        // must not fill the disk. Docker rotates at 10 MB, keeping 5 files;
-        // the lab collects the log long before that.
+        // must not fill the disk. Docker rotates at 20 MB, keeping 5 files:
+        // 100 MB, above the ~70 MB of a 100,000-request run (the most one
+        // traffic run sends), which the lab collects after the run.
         log_config: Some(HostConfigLogConfig {
             typ: Some("json-file".into()),
             config: Some(
@@ -103,7 +104,8 @@ pub(crate) async fn run(
         ..Default::default()
     };
     let body = ContainerCreateBody {
-        image: Some(image.tag.clone()),
+        // By id, not tag: another lab home may rebuild the same tag meanwhile.
+        image: Some(image.id.clone()),
         labels: Some(labels),
         exposed_ports: Some(vec![container_port]),
         host_config: Some(host_config),
@@ -169,7 +171,7 @@ pub(crate) async fn run(
 
 /// The container's address on Docker's bridge, if this host reaches it
 /// (Linux; not Docker Desktop's VM): `http://IP:8080`, answering ready.
-async fn bridge_upstream(docker: &Docker, id: &str) -> Option<String> {
+pub(crate) async fn bridge_upstream(docker: &Docker, id: &str) -> Option<String> {
     let c = docker.inspect_container(id, None).await.ok()?;
     let ip = c
         .network_settings?

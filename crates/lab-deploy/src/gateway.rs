@@ -29,10 +29,19 @@ pub struct Retired {
 pub const GATEWAY_TOKEN_ENV: &str = "LAB_GATEWAY_TOKEN";
 
 /// A gateway's admin API: its port and the token made when it was spawned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Gateway {
     pub port: u16,
     pub token: String,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("port", &self.port)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Gateway {
@@ -142,8 +151,15 @@ pub fn start_gateway(
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if gateway.status().is_some() {
-            let process = OwnedProcess::of(child.id())?;
-            return Ok((gateway, process));
+            return match OwnedProcess::of(child.id()) {
+                Ok(process) => Ok((gateway, process)),
+                Err(e) => {
+                    // Unrecorded, it could never be stopped: stop it now.
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    Err(e)
+                }
+            };
         }
         if let Ok(Some(status)) = child.try_wait() {
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();

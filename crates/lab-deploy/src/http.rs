@@ -1,7 +1,9 @@
 //! HTTP to our own servers on loopback (readiness probes, the gateway's
-//! admin API, `mlops-lab predict`, traffic), through hyper's pooled client:
-//! header values are validated (no CR/LF smuggling), chunked bodies are
-//! decoded, bodies are capped, and connections are kept alive and reused.
+//! admin API, `mlops-lab predict`, traffic), through hyper's client: header
+//! values are validated (no CR/LF smuggling), chunked bodies are decoded,
+//! bodies are capped, and the load generator shares one pooled client whose
+//! kept-alive connections later requests reuse. One-off calls use a client
+//! of their own.
 
 use std::time::Duration;
 
@@ -125,14 +127,28 @@ pub(crate) async fn send(
     let io = async {
         let resp = client.request(req).await.map_err(|e| fail(describe(&e)))?;
         let (parts, body) = resp.into_parts();
+        let too_large = || {
+            fail(format!(
+                "the response is larger than {} MiB, the most the lab reads",
+                MAX_RESPONSE_BYTES / (1024 * 1024)
+            ))
+        };
+        let declared = parts
+            .headers
+            .get(hyper::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+            return Err(too_large());
+        }
         let bytes = Limited::new(body, MAX_RESPONSE_BYTES)
             .collect()
             .await
             .map_err(|e| {
-                fail(format!(
-                    "reading the response failed ({e}); responses are capped at {} MiB",
-                    MAX_RESPONSE_BYTES / (1024 * 1024)
-                ))
+                if e.is::<http_body_util::LengthLimitError>() {
+                    too_large()
+                } else {
+                    fail(format!("reading the response failed: {e}"))
+                }
             })?
             .to_bytes();
         let mut head = format!(
@@ -278,7 +294,8 @@ mod tests {
             let (mut s, _) = l.accept().unwrap();
             let mut buf = vec![0u8; 4096];
             let n = s.read(&mut buf).unwrap();
-            s.write_all(response).unwrap();
+            // The client may hang up early (a refused body).
+            let _ = s.write_all(response);
             buf.truncate(n);
             buf
         });
@@ -320,11 +337,30 @@ mod tests {
 
     #[test]
     fn oversized_bodies_are_refused() {
-        // Content-Length far beyond the cap: refused, not buffered.
+        // Declared far beyond the cap: refused before reading.
         let (addr, _h) = serve_once(
             b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\nxx",
         );
         let e = get(&addr, "/big").unwrap_err().to_string();
-        assert!(e.contains("capped"), "{e}");
+        assert!(e.contains("larger than 16 MiB"), "{e}");
+        // Chunked, so undeclared: read up to the cap, then refused.
+        let chunk = vec![b'x'; 1 << 20];
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        );
+        for _ in 0..17 {
+            body.extend_from_slice(b"100000\r\n");
+            body.extend_from_slice(&chunk);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"0\r\n\r\n");
+        let (addr, _h) = serve_once(Box::leak(body.into_boxed_slice()));
+        let e = get(&addr, "/big").unwrap_err().to_string();
+        assert!(e.contains("larger than 16 MiB"), "{e}");
+        // Just under the cap is read whole.
+        let (addr, _h) =
+            serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+        assert_eq!(get(&addr, "/ok").unwrap().body, "hello");
     }
 }

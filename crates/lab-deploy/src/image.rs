@@ -204,9 +204,9 @@ pub(crate) async fn build(
     })
 }
 
-/// Tags (or ids, when untagged) of every image of ours built for the lab
-/// home `home_id`.
-pub(crate) async fn list(docker: &Docker, home_id: &str) -> Result<Vec<String>> {
+/// Every image of ours built for the lab home `home_id`: its id and how to
+/// name it (its tags, or its id when untagged).
+pub(crate) async fn list(docker: &Docker, home_id: &str) -> Result<Vec<(String, String)>> {
     let filters: std::collections::HashMap<String, Vec<String>> = [(
         "label".to_string(),
         vec![
@@ -225,32 +225,40 @@ pub(crate) async fn list(docker: &Docker, home_id: &str) -> Result<Vec<String>> 
         .map_err(|e| DeployError::Docker(e.to_string()))?;
     Ok(images
         .into_iter()
-        .flat_map(|i| {
+        .map(|i| {
             let tags: Vec<String> = i
                 .repo_tags
                 .into_iter()
                 .filter(|t| t != "<none>:<none>")
                 .collect();
-            if tags.is_empty() { vec![i.id] } else { tags }
+            let shown = if tags.is_empty() {
+                i.id.clone()
+            } else {
+                tags.join(", ")
+            };
+            (i.id, shown)
         })
         .collect())
 }
 
-pub(crate) async fn remove(docker: &Docker, image: &str) -> Result<()> {
+/// Remove an image of ours (by id or tag). With `home_id`, only if it was
+/// built for that lab home: a tag another home rebuilt is left alone.
+pub(crate) async fn remove(docker: &Docker, image: &str, home_id: Option<&str>) -> Result<()> {
     let inspect = docker
         .inspect_image(image)
         .await
         .map_err(|e| DeployError::Docker(e.to_string()))?;
-    let ours = inspect
-        .config
-        .and_then(|c| c.labels)
-        .is_some_and(|l| l.get(MANAGED_LABEL).is_some_and(|v| v == "true"));
+    let labels = inspect.config.and_then(|c| c.labels).unwrap_or_default();
+    let ours = labels.get(MANAGED_LABEL).is_some_and(|v| v == "true")
+        && home_id.is_none_or(|h| labels.get(HOME_LABEL).is_some_and(|v| v == h));
     if !ours {
         return Err(DeployError::NotOurs(image.to_string()));
     }
+    // By id: the tag may have moved to another home's image meanwhile.
+    let target = inspect.id.unwrap_or_else(|| image.to_string());
     docker
         .remove_image(
-            image,
+            &target,
             Some(RemoveImageOptionsBuilder::default().force(true).build()),
             None,
         )

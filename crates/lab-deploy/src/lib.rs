@@ -276,6 +276,13 @@ impl Deployer {
         }
     }
 
+    /// A container's current address on Docker's bridge, if the host
+    /// reaches it there (it can change when the container restarts).
+    pub fn bridge_upstream(&self, id: &str) -> Option<String> {
+        let docker = self.docker.as_ref().ok()?;
+        self.rt.block_on(container::bridge_upstream(docker, id))
+    }
+
     /// Restart a container of ours in place (a crash-and-recover drill).
     pub fn restart(&self, id: &str) -> Result<()> {
         let docker = self.docker()?;
@@ -296,9 +303,9 @@ impl Deployer {
                 container::force_remove(docker, &c.id).await?;
                 removed.push(format!("container {}", c.name));
             }
-            for tag in image::list(docker, home_id).await? {
-                image::remove(docker, &tag).await?;
-                removed.push(format!("image {tag}"));
+            for (id, shown) in image::list(docker, home_id).await? {
+                image::remove(docker, &id, Some(home_id)).await?;
+                removed.push(format!("image {shown}"));
             }
             Ok(removed)
         })
@@ -320,7 +327,7 @@ impl Deployer {
     /// Remove an image of ours.
     pub fn remove_image(&self, image: &str) -> Result<()> {
         let docker = self.docker()?;
-        self.rt.block_on(image::remove(docker, image))
+        self.rt.block_on(image::remove(docker, image, None))
     }
 }
 

@@ -61,7 +61,15 @@ pub(crate) fn run(bin: &Path, spec: &DeploySpec, progress: Progress) -> Result<D
     }
     let ready_ms = started.elapsed().as_millis() as u64;
     let pid = child.id();
-    let process = OwnedProcess::of(pid)?;
+    let process = match OwnedProcess::of(pid) {
+        Ok(p) => p,
+        Err(e) => {
+            // Unrecorded, it could never be stopped: stop it now.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
     progress(&format!(
         "ready in {ready_ms} ms at http://127.0.0.1:{port} (pid {pid})"
     ));

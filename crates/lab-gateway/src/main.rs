@@ -16,9 +16,9 @@
 //!   `Host` header that is not a loopback name (DNS rebinding).
 //! - Upstreams are loopback or private-range IP addresses (a container's
 //!   address on Docker's bridge), never names.
-//! - A request the upstream does not answer within 30 s gets 504, and at
-//!   most 1024 requests are forwarded at once, so a hung upstream cannot
-//!   stall a drain.
+//! - A request whose upstream sends no response head within 28 s gets 504,
+//!   and at most 1024 requests are forwarded at once (the admin API stays
+//!   outside that limit), so a hung upstream cannot stall a drain.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +45,9 @@ struct Upstream {
 struct Gateway {
     token: String,
     upstream_timeout: Duration,
+    /// Forwarded requests in flight, at most `MAX_IN_FLIGHT`; the admin API
+    /// is outside it, so a drain can always ask.
+    in_flight: tokio::sync::Semaphore,
     current: RwLock<Arc<Upstream>>,
     /// Upstreams switched away from; each `Arc`'s extra references are the
     /// requests it is still serving.
@@ -56,8 +59,10 @@ struct Gateway {
 
 type Shared = Arc<Gateway>;
 
-/// How long an upstream may take to answer (`--upstream-timeout-ms`).
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an upstream may take to send its response head
+/// (`--upstream-timeout-ms`): above lab-serve's own 25 s, below the lab's
+/// client's 30 s, so each layer's error is the one seen.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(28);
 /// Requests forwarded at once; more wait for a slot.
 const MAX_IN_FLIGHT: usize = 1024;
 
@@ -95,6 +100,13 @@ fn error(status: StatusCode, code: &str, message: String) -> Response {
 
 async fn forward(State(g): State<Shared>, mut req: Request) -> Response {
     g.requests.fetch_add(1, Ordering::Relaxed);
+    let Ok(_slot) = g.in_flight.acquire().await else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the gateway is stopping".into(),
+        );
+    };
     // Held for the whole request: the drain count.
     let up = g.current.read().expect("gateway lock").clone();
     let path = req
@@ -321,6 +333,7 @@ async fn main() {
     let g: Shared = Arc::new(Gateway {
         token,
         upstream_timeout,
+        in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
         current: RwLock::new(Arc::new(up)),
         retired: RwLock::new(vec![]),
         client,
@@ -331,13 +344,12 @@ async fn main() {
         .route("/-/gateway", get(status))
         .route("/-/gateway/upstream", put(switch))
         .route_layer(axum::middleware::from_fn_with_state(g.clone(), admin_guard));
-    let app = admin
-        .fallback(forward)
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            MAX_IN_FLIGHT,
-        ))
-        .with_state(g);
-    tracing::info!("lab-gateway listening on {listen}");
+    let app = admin.fallback(forward).with_state(g);
+    // The address really bound (`--listen 127.0.0.1:0` picks a free port).
+    match listener.local_addr() {
+        Ok(addr) => tracing::info!("lab-gateway listening on http://{addr}"),
+        Err(_) => tracing::info!("lab-gateway listening on {listen}"),
+    }
     let shutdown = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .expect("SIGTERM handler");

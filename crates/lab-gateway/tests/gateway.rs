@@ -9,14 +9,6 @@ use std::time::{Duration, Instant};
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 struct Gateway {
     child: Child,
     port: u16,
@@ -42,19 +34,31 @@ fn gateway(args: &[&str], token: Option<&str>) -> Command {
     c
 }
 
+/// A gateway on a port it picks itself (`--listen 127.0.0.1:0`), read back
+/// from its log: no race with another test for a "free" port.
 fn start(upstream: &str, extra: &[&str]) -> Gateway {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut args = vec!["--listen", &listen, "--upstream", upstream];
+    let mut args = vec!["--listen", "127.0.0.1:0", "--upstream", upstream];
     args.extend(extra);
-    let child = gateway(&args, Some(TOKEN)).spawn().unwrap();
-    let g = Gateway { child, port };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the gateway did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    g
+    let mut child = gateway(&args, Some(TOKEN)).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                let _ = tx.send(rest.trim().parse::<u16>().ok());
+            }
+        }
+    });
+    let port = rx
+        .recv_timeout(Duration::from_secs(10))
+        .ok()
+        .flatten()
+        .expect("the gateway logs the port it listens on");
+    Gateway { child, port }
 }
 
 /// One raw HTTP/1.1 exchange; returns the status and the body.

@@ -374,15 +374,31 @@ impl Lab {
                 done.push(format!("stopped gateway {}", s.name));
             }
         }
+        let deployer = lab_deploy::Deployer::new()?;
+        let docker = deployer.docker_available().is_ok();
         for d in self.store.list_deployments(true)? {
-            if let Some(p) = crate::deploy::process_of(&d)
-                && matches!(p.terminate(), Ok(lab_deploy::Terminated::Stopped))
-            {
-                done.push(format!("stopped local server {}", d.name));
+            match crate::deploy::runtime_of(&d) {
+                lab_deploy::Runtime::Local => {
+                    if let Some(p) = crate::deploy::process_of(&d)
+                        && matches!(p.terminate(), Ok(lab_deploy::Terminated::Stopped))
+                    {
+                        done.push(format!("stopped local server {}", d.name));
+                    }
+                }
+                // By the id this home recorded (containers of an earlier
+                // release lack the home label); ours only (managed label).
+                lab_deploy::Runtime::Docker if docker => {
+                    if deployer
+                        .stop(lab_deploy::Runtime::Docker, &d.deployment_id, None)
+                        .is_ok()
+                    {
+                        done.push(format!("container {}", d.name));
+                    }
+                }
+                lab_deploy::Runtime::Docker => {}
             }
         }
-        let deployer = lab_deploy::Deployer::new()?;
-        if deployer.docker_available().is_ok() {
+        if docker {
             done.extend(deployer.remove_all(self.home().id())?);
         } else {
             done.push("Docker not running: no containers or images to remove".into());

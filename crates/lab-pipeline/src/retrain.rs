@@ -235,12 +235,12 @@ type Labelled = (serde_json::Map<String, J>, J);
 
 /// Split labelled rows (oldest first) into the challenger's extra training
 /// rows and the holdout both models are judged on: by distinct source row
-/// (same features, same label), so a row sent more than once is wholly on
-/// one side, never on both. The holdout takes the rows first seen most
+/// (the same features), so a row sent more than once is wholly on one
+/// side, never on both, whatever labels came back for it. The holdout takes the rows first seen most
 /// recently, about `HOLDOUT_SHARE` of all (at least 10 when there are
 /// enough distinct rows).
 fn split_by_source_row(rows: &[Labelled]) -> (Vec<&Labelled>, Vec<&Labelled>) {
-    let key = |(f, l): &Labelled| format!("{}\u{1f}{l}", J::Object(f.clone()));
+    let key = |(f, _): &Labelled| J::Object(f.clone()).to_string();
     // Distinct rows in order of first appearance, with their counts.
     let mut first_seen: Vec<String> = vec![];
     let mut count: std::collections::HashMap<String, usize> = Default::default();

@@ -241,11 +241,23 @@ impl Lab {
     fn start_gateway(&self, service: &str, port: u16, upstream: &str) -> Result<GatewayRecord> {
         let bin = lab_deploy::gateway_binary(&|_| {})?;
         let dir = self.home().confine("services")?.join(service);
+        let recorded = self
+            .store
+            .service(service)?
+            .filter(|s| s.gateway_token.is_none())
+            .and_then(|s| s.gateway_pid);
         let (gateway, process) =
             lab_deploy::start_gateway(&bin, port, upstream, &dir).map_err(|e| {
-                PipelineError::Invalid(format!(
-                    "{e}. The service's port 127.0.0.1:{port} may be taken by another program: free it, or `mlops-lab reset`"
-                ))
+                PipelineError::Invalid(match recorded {
+                    // A gateway of an earlier release has no token, so the lab
+                    // cannot steer it, and no identity, so it never signals it.
+                    Some(pid) => format!(
+                        "{e}. The service's port 127.0.0.1:{port} may still be held by the gateway an earlier MLOps Lab started (pid {pid}): check with `ps -p {pid} -o args` and stop it with `kill {pid}`, then try again"
+                    ),
+                    None => format!(
+                        "{e}. The service's port 127.0.0.1:{port} may be taken by another program: free it (`ss -ltnp` shows which), or `mlops-lab reset`"
+                    ),
+                })
             })?;
         Ok(GatewayRecord {
             pid: Some(process.pid as i64),
@@ -260,14 +272,28 @@ impl Lab {
     /// the active deployment, so the endpoint stays the same.
     pub fn ensure_gateway(&self, name: &str, sink: &dyn Fn(Event)) -> Result<Service> {
         let mut svc = self.service(name)?;
-        if gateway_of(&svc).is_some_and(|g| g.status().is_some()) {
-            return Ok(svc);
-        }
+        let running = gateway_of(&svc).filter(|g| g.status().is_some());
         let id = svc
             .active_deployment_id
             .clone()
             .ok_or_else(|| PipelineError::Invalid(format!("service `{name}` serves no model")))?;
-        let d = self.store.find_deployment(&id)?;
+        let mut d = self.store.find_deployment(&id)?;
+        // A container's bridge address can change when it restarts: ask
+        // Docker again, and forward to where it is now (or to its
+        // published port when the host no longer reaches it).
+        if d.status == "running" && d.upstream.is_some() {
+            let now = lab_deploy::Deployer::new()?.bridge_upstream(&d.deployment_id);
+            if now != d.upstream {
+                self.store.set_deployment_upstream(&id, now.as_deref())?;
+                d.upstream = now;
+                if let Some(g) = &running {
+                    g.switch_upstream(d.gateway_upstream())?;
+                }
+            }
+        }
+        if running.is_some() {
+            return Ok(svc);
+        }
         if d.status != "running" {
             return Err(PipelineError::Invalid(format!(
                 "service `{name}`: its deployment {} is stopped; roll a model out again (`mlops-lab rollout {}:{}`)",

@@ -50,7 +50,9 @@ impl ServerConfig {
     pub const DEFAULT_MAX_BATCH: usize = 10_000;
     pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
     pub const DEFAULT_MAX_CONCURRENCY: usize = 512;
-    pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+    /// Below the gateway's 28 s and the lab client's 30 s, so the server's
+    /// own 503 is what a caller sees.
+    pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
 
     pub fn new(model_name: impl Into<String>, model_version: impl Into<String>) -> Self {
         ServerConfig {
@@ -183,12 +185,13 @@ pub fn router(state: AppState) -> Router {
         .route("/invocations", post(mlflow::invocations))
         .route("/metrics", get(telemetry::metrics))
         .fallback(oip::not_found)
+        // Inside the telemetry: a timed-out request's 503 is counted too.
+        .layer(guard)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             telemetry::track,
         ))
         .layer(DefaultBodyLimit::max(limit))
-        .layer(guard)
         .with_state(state)
 }
 

@@ -79,12 +79,12 @@ impl LabHome {
         if let Some(id) = read_marker(&root)? {
             return Ok(LabHome { root, id });
         }
+        // Another process's pending marker (see below) does not count.
         let empty = std::fs::read_dir(&root)
             .map_err(|e| StoreError::io(format!("cannot read {}", root.display()), e))?
-            .next()
-            .is_none();
-        let earlier_release = root.join("lab.db").is_file() && root.join("locks").is_dir();
-        if !empty && !earlier_release {
+            .flatten()
+            .all(|e| e.file_name().to_string_lossy().starts_with(Self::MARKER));
+        if !empty && !Self::earlier_release(&root) {
             return Err(not_a_lab_home(&root));
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
@@ -92,22 +92,49 @@ impl LabHome {
             "# This folder is an MLOps Lab home. `mlops-lab reset` removes only what the lab\n# created here ({}), never other files.\nid = {id}\n",
             LAB_ENTRIES.join(", ")
         );
+        // Written aside, then linked into place: a link never replaces an
+        // existing file, so of two processes making the same home at once,
+        // one marker (one id) wins and both use it.
         let marker = root.join(Self::MARKER);
-        std::fs::write(&marker, text)
-            .map_err(|e| StoreError::io(format!("cannot write {}", marker.display()), e))?;
-        Ok(LabHome { root, id })
+        let pending = root.join(format!("{}.{id}", Self::MARKER));
+        std::fs::write(&pending, text)
+            .map_err(|e| StoreError::io(format!("cannot write {}", pending.display()), e))?;
+        let linked = std::fs::hard_link(&pending, &marker);
+        let _ = std::fs::remove_file(&pending);
+        match linked {
+            Ok(()) => Ok(LabHome { root, id }),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let id = read_marker(&root)?.ok_or_else(|| not_a_lab_home(&root))?;
+                Ok(LabHome { root, id })
+            }
+            Err(e) => Err(StoreError::io(
+                format!("cannot write {}", marker.display()),
+                e,
+            )),
+        }
     }
 
-    /// An existing lab home (with its marker); never creates or adopts one.
+    /// An existing lab home: one with its marker, or one an earlier release
+    /// made (`lab.db` and `locks/`), which gets its marker now. Never makes
+    /// a new home, nor takes any other folder.
     pub fn existing(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         let root = root.canonicalize().map_err(|e| {
             StoreError::io(format!("there is no lab home at {}", root.display()), e)
         })?;
-        match read_marker(&root)? {
-            Some(id) => Ok(LabHome { root, id }),
-            None => Err(not_a_lab_home(&root)),
+        if read_marker(&root)?.is_none() && !Self::earlier_release(&root) {
+            return Err(StoreError::Invalid(format!(
+                "{} is not an MLOps Lab home (it has no {} marker): nothing to do there",
+                root.display(),
+                Self::MARKER
+            )));
         }
+        Self::at(root)
+    }
+
+    /// A lab home made before homes had markers.
+    fn earlier_release(root: &Path) -> bool {
+        root.join("lab.db").is_file() && root.join("locks").is_dir()
     }
 
     /// This home's id (random, from its marker): every container and image
@@ -292,5 +319,21 @@ mod tests {
         std::fs::write(a.root().join("notes.txt"), "mine").unwrap();
         std::fs::create_dir(a.root().join("artifacts")).unwrap();
         assert_eq!(a.foreign_entries().unwrap(), vec!["notes.txt".to_string()]);
+    }
+
+    #[test]
+    fn homes_made_at_once_share_one_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("lab");
+        let ids: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| LabHome::at(&root).unwrap().id().to_string()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        assert_eq!(LabHome::existing(&root).unwrap().id(), ids[0]);
+        let names: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().collect();
+        assert_eq!(names.len(), 1, "a pending marker was left behind");
     }
 }

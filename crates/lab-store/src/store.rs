@@ -867,6 +867,16 @@ impl Store {
         }
     }
 
+    /// Record where a gateway now reaches a deployment (a container's
+    /// bridge address changed after a restart, or is gone).
+    pub fn set_deployment_upstream(&self, id: &str, upstream: Option<&str>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deployments SET upstream = ?2 WHERE deployment_id = ?1",
+            params![id, upstream],
+        )?;
+        Ok(())
+    }
+
     pub fn mark_deployment_stopped(&self, id: &str) -> Result<()> {
         self.conn.execute(
             "UPDATE deployments SET status = 'stopped', stopped_at = ?2 WHERE deployment_id = ?1 AND status = 'running'",
