@@ -39,7 +39,9 @@ use serde_json::json;
 
 struct Upstream {
     url: String,
-    authority: String,
+    authority: axum::http::uri::Authority,
+    /// `x-mlops-lab-upstream`, made once rather than per request.
+    header: HeaderValue,
 }
 
 struct Gateway {
@@ -84,9 +86,13 @@ fn upstream(url: &str) -> Result<Upstream, String> {
             "upstream `{url}` is neither loopback nor a private (container bridge) address: the gateway only forwards to this machine's servers"
         ));
     }
+    let url = url.trim_end_matches('/').to_string();
     Ok(Upstream {
-        url: url.trim_end_matches('/').to_string(),
-        authority: authority.to_string(),
+        header: HeaderValue::from_str(&url).map_err(|e| format!("upstream `{url}`: {e}"))?,
+        authority: authority
+            .parse()
+            .map_err(|e| format!("upstream `{url}`: {e}"))?,
+        url,
     })
 }
 
@@ -109,12 +115,16 @@ async fn forward(State(g): State<Shared>, mut req: Request) -> Response {
     };
     // Held for the whole request: the drain count.
     let up = g.current.read().expect("gateway lock").clone();
-    let path = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "/".into());
-    let uri: Uri = match format!("http://{}{path}", up.authority).parse() {
+    let mut parts = axum::http::uri::Parts::default();
+    parts.scheme = Some(axum::http::uri::Scheme::HTTP);
+    parts.authority = Some(up.authority.clone());
+    parts.path_and_query = Some(
+        req.uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| axum::http::uri::PathAndQuery::from_static("/")),
+    );
+    let uri = match Uri::from_parts(parts) {
         Ok(u) => u,
         Err(e) => {
             g.errors.fetch_add(1, Ordering::Relaxed);
@@ -145,9 +155,9 @@ async fn forward(State(g): State<Shared>, mut req: Request) -> Response {
     match answer {
         Ok(resp) => {
             let (mut parts, body) = resp.into_parts();
-            if let Ok(v) = HeaderValue::from_str(&up.url) {
-                parts.headers.insert("x-mlops-lab-upstream", v);
-            }
+            parts
+                .headers
+                .insert("x-mlops-lab-upstream", up.header.clone());
             Response::from_parts(parts, Body::new(body))
         }
         Err(e) => {
@@ -272,7 +282,7 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -319,9 +329,11 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
     let client = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(10))
-        .build_http();
+        .build(connector);
     let upstream_timeout = match arg(&args, "--upstream-timeout-ms").map(|v| v.parse::<u64>()) {
         None => UPSTREAM_TIMEOUT,
         Some(Ok(ms)) if ms > 0 => Duration::from_millis(ms),
@@ -358,6 +370,9 @@ async fn main() {
             _ = tokio::signal::ctrl_c() => {}
         }
     };
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -188,6 +188,7 @@ fn serve(flags: &HashMap<String, String>) -> Result<(), String> {
             version = %config.model_version,
             kind = artifact.model_kind.as_str(),
             instance = log.instance(),
+            workers,
             "serving on http://{addr} (OIP v2: /v2, MLflow: /invocations, metrics: /metrics)"
         );
         let state = AppState::new(artifact, config, log);
