@@ -18,6 +18,8 @@ const newJob = (kind) => `${kind}-${Date.now()}-${++jobSeq}`;
 // ---------------------------------------------------------------- errors
 function toast(err) {
   const t = $("#toast");
+  // An error right after a success must not keep the success style.
+  t.classList.remove("ok-toast");
   t.textContent = err && err.message ? `${err.message}  [${err.code}]` : String(err);
   t.hidden = false;
   clearTimeout(toast.timer);

@@ -276,10 +276,61 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
+const USAGE: &str = "usage: LAB_GATEWAY_TOKEN=SECRET lab-gateway --listen 127.0.0.1:PORT --upstream http://127.0.0.1:PORT [--upstream-timeout-ms MS]";
+
+/// The command line, parsed with lexopt: an unknown flag is an error.
+struct Args {
+    listen: String,
+    upstream: String,
+    upstream_timeout: Duration,
+}
+
+fn parse_args() -> Result<Args, String> {
+    use lexopt::prelude::*;
+    let (mut listen, mut upstream, mut timeout) = (None, None, UPSTREAM_TIMEOUT);
+    let mut parser = lexopt::Parser::from_env();
+    let text = |v: std::ffi::OsString, flag: &str| {
+        v.into_string()
+            .map_err(|_| format!("--{flag} is not valid UTF-8"))
+    };
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("listen") => {
+                listen = Some(text(parser.value().map_err(|e| e.to_string())?, "listen")?)
+            }
+            Long("upstream") => {
+                upstream = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "upstream",
+                )?)
+            }
+            Long("upstream-timeout-ms") => {
+                let ms: u64 = parser
+                    .value()
+                    .map_err(|e| e.to_string())?
+                    .parse()
+                    .map_err(|e| format!("--upstream-timeout-ms: {e}"))?;
+                if ms == 0 {
+                    return Err("--upstream-timeout-ms takes a positive whole number".into());
+                }
+                timeout = Duration::from_millis(ms);
+            }
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            Short('V') | Long("version") => {
+                println!("lab-gateway {}", env!("CARGO_PKG_VERSION"));
+                std::process::exit(0);
+            }
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    Ok(Args {
+        listen: listen.ok_or("--listen 127.0.0.1:PORT is required")?,
+        upstream: upstream.ok_or("--upstream http://127.0.0.1:PORT is required")?,
+        upstream_timeout: timeout,
+    })
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -288,13 +339,14 @@ async fn main() {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
-    let args: Vec<String> = std::env::args().collect();
-    let (Some(listen), Some(up)) = (arg(&args, "--listen"), arg(&args, "--upstream")) else {
-        eprintln!(
-            "usage: LAB_GATEWAY_TOKEN=SECRET lab-gateway --listen 127.0.0.1:PORT --upstream http://127.0.0.1:PORT [--upstream-timeout-ms MS]"
-        );
+    let Args {
+        listen,
+        upstream: up,
+        upstream_timeout,
+    } = parse_args().unwrap_or_else(|e| {
+        eprintln!("lab-gateway: {e}\n{USAGE}");
         std::process::exit(2);
-    };
+    });
     let up = match upstream(&up) {
         Ok(u) => u,
         Err(m) => {
@@ -334,14 +386,6 @@ async fn main() {
     let client = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(10))
         .build(connector);
-    let upstream_timeout = match arg(&args, "--upstream-timeout-ms").map(|v| v.parse::<u64>()) {
-        None => UPSTREAM_TIMEOUT,
-        Some(Ok(ms)) if ms > 0 => Duration::from_millis(ms),
-        Some(_) => {
-            eprintln!("lab-gateway: --upstream-timeout-ms takes a positive whole number");
-            std::process::exit(2);
-        }
-    };
     let g: Shared = Arc::new(Gateway {
         token,
         upstream_timeout,

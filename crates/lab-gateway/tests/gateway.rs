@@ -106,6 +106,23 @@ fn it_listens_on_loopback_only_and_needs_a_token() {
             "{err}"
         );
     }
+    // An unknown flag (a typo) is an error, not ignored.
+    let out = gateway(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--upstream-timeout",
+            "5",
+        ],
+        Some(TOKEN),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--upstream-timeout"), "{err}");
     // Upstreams are this machine's: loopback or a container bridge address.
     let out = gateway(
         &["--listen", "127.0.0.1:0", "--upstream", "http://8.8.8.8:80"],

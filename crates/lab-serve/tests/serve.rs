@@ -745,3 +745,20 @@ fn the_binary_listens_on_loopback_unless_told_otherwise() {
         "{line}"
     );
 }
+
+#[test]
+fn the_binary_refuses_unknown_flags_and_stray_arguments() {
+    for args in [
+        vec!["serve", "--modle", "model.json"],
+        vec!["serve", "model.json"],
+        vec!["healthcheck", "--port"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lab-serve"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("usage:"), "{args:?}: {err}");
+    }
+}
