@@ -956,7 +956,7 @@ pub fn deployed(r: &DeployResult, json: bool) -> Result<ExitCode> {
         &d.run_id[..12.min(d.run_id.len())]
     );
     println!("runtime:   {}", d.runtime);
-    if d.runtime == "docker" {
+    if d.runtime == lab_pipeline::DeploymentRuntime::Docker {
         println!(
             "container: {} ({})",
             &d.deployment_id[..12.min(d.deployment_id.len())],
@@ -1007,8 +1007,8 @@ pub fn deployments(list: &[DeploymentRecord], json: bool) -> Result<ExitCode> {
             d.deployment_id[..12.min(d.deployment_id.len())].to_string(),
             d.name.clone(),
             format!("{} v{}", d.model_name, d.model_version),
-            d.runtime.clone(),
-            d.status.clone(),
+            d.runtime.to_string(),
+            d.status.to_string(),
             d.endpoint.clone(),
             mb(d.image_size_bytes),
             time(d.created_at),

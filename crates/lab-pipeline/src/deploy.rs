@@ -1,7 +1,7 @@
 //! Package → Deploy: a registered model version into a running server.
 
 use lab_deploy::{DeploySpec, Deployer, OwnedProcess, Runtime};
-use lab_store::{DeploymentRecord, now_ms};
+use lab_store::{DeploymentRecord, DeploymentRuntime, DeploymentState, now_ms};
 use serde::{Deserialize, Serialize};
 
 use crate::events::{Event, Stage, stage};
@@ -31,10 +31,9 @@ pub(crate) fn process_of(d: &DeploymentRecord) -> Option<OwnedProcess> {
 }
 
 pub(crate) fn runtime_of(d: &DeploymentRecord) -> Runtime {
-    if d.runtime == "local" {
-        Runtime::Local
-    } else {
-        Runtime::Docker
+    match d.runtime {
+        DeploymentRuntime::Local => Runtime::Local,
+        DeploymentRuntime::Docker => Runtime::Docker,
     }
 }
 
@@ -103,7 +102,10 @@ impl Lab {
         )?;
         let record = DeploymentRecord {
             deployment_id: d.id.clone(),
-            runtime: d.runtime.as_str().to_string(),
+            runtime: match d.runtime {
+                Runtime::Docker => DeploymentRuntime::Docker,
+                Runtime::Local => DeploymentRuntime::Local,
+            },
             name: d.name.clone(),
             model_name: d.model_name.clone(),
             model_version: d.model_version,
@@ -119,7 +121,7 @@ impl Lab {
             upstream: d.upstream.clone(),
             log_dir: local.then(|| log_dir.clone()),
             start_to_ready_ms: d.start_to_ready_ms as i64,
-            status: "running".into(),
+            status: DeploymentState::Running,
             created_at: now_ms(),
             stopped_at: None,
         };
@@ -149,7 +151,7 @@ impl Lab {
     pub fn stop_deployment(&self, key: &str) -> Result<DeploymentRecord> {
         let d = self.store.find_deployment(key)?;
         let deployer = Deployer::new()?;
-        if d.status == "running" {
+        if d.status == DeploymentState::Running {
             // A served deployment's prediction log goes into the store
             // before the container (and its log) is removed.
             if let Some(service) = self.store.deployment_service(&d.deployment_id)? {
@@ -187,7 +189,7 @@ impl Lab {
             PredictInput::Csv(text) => (text.clone(), true),
         };
         let d = self.store.find_deployment(key)?;
-        if d.status != "running" {
+        if d.status != DeploymentState::Running {
             return Err(PipelineError::Invalid(format!(
                 "deployment {} is stopped: deploy the model again",
                 d.name

@@ -46,7 +46,7 @@ pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 pub use lab_data::{Catalog, DatasetSpec, Profile, ValidationReport};
 pub use lab_model::{MissingPolicy, ModelKind, Task};
 pub use lab_store::{
-    AlertRecord, DeploymentRecord, Experiment, LabHome, ModelVersion, RegisteredModel,
-    RetrainRecord, Run, RunFilter, RunStatus, Service, WindowRecord,
+    AlertRecord, DeploymentRecord, DeploymentRuntime, DeploymentState, Experiment, LabHome,
+    ModelVersion, RegisteredModel, RetrainRecord, Run, RunFilter, RunStatus, Service, WindowRecord,
 };
 pub use lab_train::{Comparison, GateResult, ParamSpec, param_specs};

@@ -5,7 +5,7 @@
 
 use lab_deploy::Deployer;
 use lab_monitor::{AlertRule, ColumnDrift, DriftConfig, DriftReport};
-use lab_store::{AlertRecord, DeploymentRecord, WindowRecord, now_ms};
+use lab_store::{AlertRecord, DeploymentRecord, DeploymentState, WindowRecord, now_ms};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 
@@ -388,7 +388,7 @@ impl Lab {
         }
         let running: Vec<&DeploymentRecord> = deployments
             .iter()
-            .filter(|d| d.status == "running")
+            .filter(|d| d.status == DeploymentState::Running)
             .collect();
         match (running.first(), deployments.first()) {
             (Some(d), _) => push(
@@ -502,7 +502,7 @@ impl Lab {
         let mut out = vec![];
         for d in self.deployments(all)? {
             let service = self.store.deployment_service(&d.deployment_id)?;
-            let (health, ready) = if d.status != "running" {
+            let (health, ready) = if d.status != DeploymentState::Running {
                 ("stopped".to_string(), false)
             } else {
                 match lab_deploy::get(&d.endpoint, "/v2/health/ready") {
@@ -518,7 +518,7 @@ impl Lab {
                 ready,
             });
         }
-        out.sort_by_key(|d| d.deployment.status != "running");
+        out.sort_by_key(|d| d.deployment.status != DeploymentState::Running);
         Ok(out)
     }
 
@@ -600,7 +600,7 @@ impl Lab {
         body: &str,
     ) -> Result<SentRequest> {
         let d = self.store.find_deployment(deployment)?;
-        if d.status != "running" {
+        if d.status != DeploymentState::Running {
             return Err(PipelineError::Invalid(format!(
                 "deployment {} is stopped: deploy the model again",
                 d.name

@@ -56,7 +56,7 @@ pub struct PipelineSummary {
     pub version: i64,
     pub image: Option<String>,
     pub image_size_bytes: Option<i64>,
-    pub runtime: String,
+    pub runtime: lab_store::DeploymentRuntime,
     pub traffic: TrafficSummary,
     pub window: WindowResult,
     pub dataset_drift: Option<bool>,
@@ -290,7 +290,7 @@ impl Lab {
             version: serve.version,
             image: rollout.deployed.deployment.image_tag.clone(),
             image_size_bytes: rollout.deployed.deployment.image_size_bytes,
-            runtime: rollout.deployed.deployment.runtime.clone(),
+            runtime: rollout.deployed.deployment.runtime,
             dataset_drift: drift.map(|d| d.dataset_drift),
             drift_share: drift.map(|d| d.share),
             drifted_features: drift

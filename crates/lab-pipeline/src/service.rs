@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use lab_deploy::{Gateway, OwnedProcess};
-use lab_store::{DeploymentRecord, Service, now_ms};
+use lab_store::{DeploymentRecord, DeploymentState, Service, now_ms};
 use serde::{Deserialize, Serialize};
 
 use crate::deploy::DeployResult;
@@ -93,7 +93,7 @@ impl Lab {
                     .filter(|id| *id != new.deployment_id)
                     .map(|id| self.store.find_deployment(&id))
                     .transpose()?
-                    .filter(|d| d.status == "running");
+                    .filter(|d| d.status == DeploymentState::Running);
                 let mut drain_ms = None;
                 if let Some(old) = &old {
                     let t = Instant::now();
@@ -281,7 +281,7 @@ impl Lab {
         // A container's bridge address can change when it restarts: ask
         // Docker again, and forward to where it is now (or to its
         // published port when the host no longer reaches it).
-        if d.status == "running" && d.upstream.is_some() {
+        if d.status == DeploymentState::Running && d.upstream.is_some() {
             let now = lab_deploy::Deployer::new()?.bridge_upstream(&d.deployment_id);
             if now != d.upstream {
                 self.store.set_deployment_upstream(&id, now.as_deref())?;
@@ -294,7 +294,7 @@ impl Lab {
         if running.is_some() {
             return Ok(svc);
         }
-        if d.status != "running" {
+        if d.status != DeploymentState::Running {
             return Err(PipelineError::Invalid(format!(
                 "service `{name}`: its deployment {} is stopped; roll a model out again (`mlops-lab rollout {}:{}`)",
                 d.name, d.model_name, d.model_version

@@ -17,8 +17,8 @@ mod store;
 pub use home::{LAB_ENTRIES, LabHome};
 pub use monitoring::{AlertRecord, AlertRuleRecord, LogRow, RetrainRecord, Service, WindowRecord};
 pub use store::{
-    DeploymentRecord, Experiment, LessonProgress, Metric, ModelVersion, RegisteredModel, Run,
-    RunFilter, RunStatus, Store,
+    DeploymentRecord, DeploymentRuntime, DeploymentState, Experiment, LessonProgress, Metric,
+    ModelVersion, RegisteredModel, Run, RunFilter, RunStatus, Store,
 };
 
 #[derive(Debug, thiserror::Error)]

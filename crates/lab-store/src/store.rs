@@ -114,12 +114,69 @@ pub struct LessonProgress {
     pub detail: serde_json::Value,
 }
 
+/// A text column with a fixed set of values, stored as its name.
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                match v.as_str()? {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(rusqlite::types::FromSqlError::Other(
+                        format!("`{other}` is not a {}", stringify!($name)).into(),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Where a deployment runs.
+    DeploymentRuntime {
+        Docker => "docker",
+        Local => "local",
+    }
+);
+
+text_enum!(
+    /// Whether a deployment still serves.
+    DeploymentState {
+        Running => "running",
+        Stopped => "stopped",
+    }
+);
+
 /// A model server started by the lab.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentRecord {
     pub deployment_id: String,
-    /// `docker` or `local`.
-    pub runtime: String,
+    pub runtime: DeploymentRuntime,
     pub name: String,
     pub model_name: String,
     pub model_version: i64,
@@ -140,8 +197,7 @@ pub struct DeploymentRecord {
     /// Local processes: the folder of their logs, relative to the lab home.
     pub log_dir: Option<String>,
     pub start_to_ready_ms: i64,
-    /// `running` or `stopped`.
-    pub status: String,
+    pub status: DeploymentState,
     pub created_at: i64,
     pub stopped_at: Option<i64>,
 }

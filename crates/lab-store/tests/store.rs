@@ -226,3 +226,52 @@ fn lesson_progress_round_trips() {
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].status, "in-progress");
 }
+
+#[test]
+fn deployment_runtime_and_state_are_typed_and_stored_as_text() {
+    use lab_store::{DeploymentRecord, DeploymentRuntime, DeploymentState};
+    let (_dir, home) = home();
+    let store = Store::open(&home).unwrap();
+    let d = DeploymentRecord {
+        deployment_id: "local-42".into(),
+        runtime: DeploymentRuntime::Local,
+        name: "lab-serve wine v1".into(),
+        model_name: "wine".into(),
+        model_version: 1,
+        run_id: "r".into(),
+        endpoint: "http://127.0.0.1:9".into(),
+        host_port: 9,
+        image_id: None,
+        image_tag: None,
+        image_size_bytes: None,
+        pid: Some(42),
+        pid_start: Some(7),
+        pid_exe: Some("/x/lab-serve".into()),
+        upstream: None,
+        log_dir: None,
+        start_to_ready_ms: 5,
+        status: DeploymentState::Running,
+        created_at: 1,
+        stopped_at: None,
+    };
+    store.insert_deployment(&d).unwrap();
+    assert_eq!(store.find_deployment("local-42").unwrap(), d);
+    store.mark_deployment_stopped("local-42").unwrap();
+    let back = store.find_deployment("local-42").unwrap();
+    assert_eq!(back.status, DeploymentState::Stopped);
+    // On disk and on the wire, the same words as before.
+    let db = rusqlite::Connection::open(home.db_path()).unwrap();
+    let (runtime, status): (String, String) = db
+        .query_row(
+            "SELECT runtime, status FROM deployments WHERE deployment_id = 'local-42'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((runtime.as_str(), status.as_str()), ("local", "stopped"));
+    let json = serde_json::to_value(&back).unwrap();
+    assert_eq!(
+        (json["runtime"].as_str(), json["status"].as_str()),
+        (Some("local"), Some("stopped"))
+    );
+}
