@@ -12,7 +12,13 @@ pub fn step(what: &str) {
 
 /// Work from the workspace root, wherever `cargo xtask` was called.
 pub fn enter_workspace_root() -> Result<()> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` (the `xtask` alias) sets CARGO_MANIFEST_DIR at run time:
+    // the checkout being worked in. The compile-time value can name another
+    // checkout whose build this one reused from a shared target dir.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let root = manifest_dir
         .parent()
         .context("xtask lives in the workspace")?
         .to_path_buf();
