@@ -70,7 +70,14 @@ fn runs_metrics_and_registry_survive_a_restart() {
     );
     assert_eq!(shown["run"]["params"]["var_smoothing"], "1e-9");
     assert_eq!(shown["run"]["tags"]["mlops.gate"], "passed");
-    assert!(shown["evaluation"]["test"]["confusion_matrix"].is_array());
+    // The same detail the app shows: learning curve, confusion matrix, the
+    // versions registered from the run.
+    assert!(shown["confusion_matrix"].is_array(), "{shown}");
+    assert_eq!(shown["experiment"], "flowers");
+    assert_eq!(shown["primary_metric"], "accuracy");
+    assert!(!shown["history"].as_array().unwrap().is_empty(), "{shown}");
+    assert_eq!(shown["registered"][0]["name"], "iris-species");
+    assert_eq!(shown["registered"][0]["version"], 1);
     let models = lab.json(&["models", "list"]);
     assert_eq!(models[0]["name"], "iris-species");
     assert_eq!(models[0]["aliases"]["champion"], 2);

@@ -472,11 +472,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     })?;
                     print::runs(&runs, json)
                 }
-                RunsCommand::Show { run } => {
-                    let run = lab.run(&run)?;
-                    let eval = lab.run_evaluation(&run)?;
-                    print::run_detail(&run, eval.as_ref(), json)
-                }
+                RunsCommand::Show { run } => print::run_detail(&lab.run_detail(&run)?, json),
                 RunsCommand::Compare { runs } => {
                     let c = lab.compare_runs(&runs)?;
                     print::compare(&c, json)

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lab_pipeline::{
     AlertRecord, AlertRule, Catalog, CollectSummary, ColumnStats, DeployResult, DeploymentRecord,
     DriftReport, Event, Experiment, ModelKind, ModelVersion, ParamSpec, PipelineSummary, Profile,
-    RegisteredModel, RetrainResult, RolloutResult, Run, RunComparison, ScenarioDrift,
+    RegisteredModel, RetrainResult, RolloutResult, Run, RunComparison, RunDetail, ScenarioDrift,
     ServiceStatus, TrafficSummary, TrainResult, ValidationReport, WindowResult,
 };
 use serde::Serialize;
@@ -306,12 +306,14 @@ pub fn runs(runs: &[Run], json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_detail(r: &Run, eval: Option<&serde_json::Value>, json: bool) -> Result<ExitCode> {
+/// `runs show`: the same run detail the app shows (`Lab::run_detail`).
+pub fn run_detail(d: &RunDetail, json: bool) -> Result<ExitCode> {
     if json {
-        return json_out(&serde_json::json!({ "run": r, "evaluation": eval }));
+        return json_out(d);
     }
+    let r = &d.run;
     println!(
-        "run {}  ({})\nstatus {}  started {}{}\nexperiment {}  artifacts {}",
+        "run {}  ({})\nstatus {}  started {}{}\nexperiment {} ({})  artifacts {}",
         r.run_id,
         r.run_name,
         r.status,
@@ -319,6 +321,7 @@ pub fn run_detail(r: &Run, eval: Option<&serde_json::Value>, json: bool) -> Resu
         r.end_time
             .map(|e| format!("  ended {}", time(e)))
             .unwrap_or_default(),
+        d.experiment,
         r.experiment_id,
         r.artifact_uri
     );
@@ -337,19 +340,44 @@ pub fn run_detail(r: &Run, eval: Option<&serde_json::Value>, json: bool) -> Resu
         t.add_row(vec![k.clone(), v.clone()]);
     }
     println!("{t}");
-    if let Some(e) = eval {
-        let classes: Vec<String> = e["classes"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|c| c.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Ok(cm) =
-            serde_json::from_value::<Vec<Vec<usize>>>(e["test"]["confusion_matrix"].clone())
-        {
-            println!("confusion matrix (test):\n{}", confusion(&cm, &classes));
+    if let Some(m) = &d.primary_metric
+        && !d.history.is_empty()
+    {
+        let mut t = table(&[
+            "training rows",
+            &format!("{m} (test)"),
+            &format!("{m} (train)"),
+        ]);
+        for (rows, test) in &d.history {
+            let train = d
+                .train_history
+                .iter()
+                .find(|(n, _)| n == rows)
+                .map_or(String::new(), |(_, v)| format!("{v:.4}"));
+            t.add_row(vec![rows.to_string(), format!("{test:.4}"), train]);
+        }
+        println!("learning curve:\n{t}");
+    }
+    if let Some(cm) = &d.confusion_matrix {
+        println!("confusion matrix (test):\n{}", confusion(cm, &d.classes));
+    }
+    if d.registered.is_empty() {
+        println!(
+            "not registered: `mlops-lab models register {} --name NAME`",
+            &r.run_id[..8]
+        );
+    } else {
+        for mv in &d.registered {
+            println!(
+                "registered as {} v{}{}",
+                mv.name,
+                mv.version,
+                if mv.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", mv.aliases.join(", "))
+                }
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
