@@ -37,26 +37,16 @@ fn num(v: Option<f64>) -> String {
     }
 }
 
+/// A store timestamp (ms since the epoch) in the local time zone, with its
+/// offset (`2026-12-01 16:53:15 +01:00`), as the app shows it.
 fn time(ms: i64) -> String {
-    let secs = ms / 1000;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + (m <= 2) as i64;
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts
+            .to_zoned_datetime(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M:%S %:z")
+            .to_string(),
+        Err(_) => format!("{ms} ms after 1970"),
+    }
 }
 
 pub fn datasets(c: &Catalog, json: bool) -> Result<ExitCode> {
@@ -1044,4 +1034,20 @@ pub fn deployments(list: &[DeploymentRecord], json: bool) -> Result<ExitCode> {
     }
     println!("{t}");
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_local_with_their_offset() {
+        let t = super::time(1_764_590_400_000); // 2025-12-01 12:00 UTC
+        // `YYYY-MM-DD HH:MM:SS ±HH:MM`, whatever this machine's zone.
+        let (date_time, offset) = t.rsplit_once(' ').unwrap();
+        assert_eq!(date_time.len(), 19, "{t}");
+        assert!(offset.starts_with(['+', '-']) && offset.len() == 6, "{t}");
+        assert!(
+            t.starts_with("2025-12-01") || t.starts_with("2025-12-02"),
+            "{t}"
+        );
+    }
 }
