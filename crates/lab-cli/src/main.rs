@@ -697,14 +697,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print::retrain(&result?, json)
         }
         Command::Reset { yes } => {
-            // Only an existing lab home (with its marker): reset never
-            // creates one, nor adopts a folder that is not the lab's.
-            let root = match &cli.home {
-                Some(h) => h.clone(),
-                None => lab_pipeline::LabHome::default_root()?,
-            };
-            let home = lab_pipeline::LabHome::existing(&root)?;
-            let lab = Lab::open(&home, lab_pipeline::Catalog::load_default()?)?;
+            let lab = Lab::open_existing(cli.home.as_deref())?;
             let plan = lab.reset_plan()?;
             if !yes {
                 if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {

@@ -195,6 +195,17 @@ impl Lab {
         Self::open(&home, Catalog::load_default()?)
     }
 
+    /// Open an existing lab home only (`root`, else `MLOPS_LAB_HOME` or the
+    /// platform data dir), with the shipped catalogue: never creates a home
+    /// nor adopts a folder that is not one. What `reset` opens.
+    pub fn open_existing(root: Option<&std::path::Path>) -> Result<Lab> {
+        let root = match root {
+            Some(r) => r.to_path_buf(),
+            None => LabHome::default_root()?,
+        };
+        Self::open(&LabHome::existing(root)?, Catalog::load_default()?)
+    }
+
     pub fn open(home: &LabHome, catalog: Catalog) -> Result<Lab> {
         Ok(Lab {
             catalog,
