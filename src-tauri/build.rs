@@ -1,10 +1,12 @@
 //! The app's commands get ACL permissions generated (`allow-<command>`), so
 //! the capability in `capabilities/default.json` grants exactly the ones the
-//! UI calls. Keep this list equal to `generate_handler!` in `src/lib.rs`.
+//! UI calls. The tidy test (`tests/e2e/tidy.rs`) keeps this list, `generate_handler!`
+//! in `src/lib.rs` and the capability equal.
 
 const COMMANDS: &[&str] = &[
     "cancel",
     "first_paint",
+    "ui_settings",
     "docker_status",
     "overview",
     "datasets",

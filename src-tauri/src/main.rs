@@ -13,14 +13,15 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let home = match lab_pipeline::LabHome::from_env() {
-        Ok(h) => h,
+    // The lab is opened once, here: migrations, the catalogue, the lease.
+    let lab = match lab_pipeline::Lab::open_default() {
+        Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.to_wire().message);
             std::process::exit(1);
         }
     };
-    let app = mlops_lab_app::builder(tauri::Builder::default(), home).setup(|app| {
+    let app = mlops_lab_app::builder(tauri::Builder::default(), lab).setup(|app| {
         use tauri::Manager;
         if std::env::var_os("MLOPS_LAB_SOFTWARE_RENDERING").is_some_and(|v| v == "1")
             && let Some(w) = app.get_webview_window("main")

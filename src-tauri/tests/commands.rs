@@ -7,7 +7,9 @@ use tauri::webview::InvokeRequest;
 
 fn app(home: &std::path::Path) -> tauri::App<tauri::test::MockRuntime> {
     let home = lab_pipeline::LabHome::at(home).unwrap();
-    mlops_lab_app::builder(mock_builder(), home)
+    let lab =
+        lab_pipeline::Lab::open(&home, lab_pipeline::Catalog::load_default().unwrap()).unwrap();
+    mlops_lab_app::builder(mock_builder(), lab)
         .build(tauri::generate_context!())
         .expect("the app builds on the mock runtime")
 }
@@ -102,6 +104,17 @@ fn commands_answer_typed_results_and_code_message_errors() {
     assert!(d["history_svg"].as_str().unwrap().contains("<svg"));
     assert!(d["confusion_svg"].as_str().unwrap().contains("<svg"));
     assert_eq!(d["classes"], json!(["not-good", "good"]));
+    // The metrics to show come without the learning-curve history.
+    let shown = d["metrics"].as_array().unwrap();
+    assert!(
+        shown.contains(&json!(["accuracy", a["metrics"]["accuracy"]])),
+        "{d}"
+    );
+    assert!(
+        shown
+            .iter()
+            .all(|m| !m[0].as_str().unwrap().starts_with("learning_curve/"))
+    );
 
     let c = invoke(
         &w,
@@ -117,6 +130,18 @@ fn commands_answer_typed_results_and_code_message_errors() {
             .contains(&json!("model"))
     );
     assert!(c["curves_svg"].as_str().unwrap().contains("<svg"));
+    assert_eq!(c["curve_metric"], "accuracy");
+    let keys = c["metric_keys"].as_array().unwrap();
+    assert!(keys.contains(&json!("accuracy")) && keys.contains(&json!("train_accuracy")));
+    assert!(
+        keys.iter()
+            .all(|k| !k.as_str().unwrap().starts_with("learning_curve/"))
+    );
+    let params = c["param_keys"].as_array().unwrap();
+    assert!(
+        params.contains(&json!("model"))
+            && params.windows(2).all(|p| p[0].as_str() < p[1].as_str())
+    );
     let err = invoke(&w, "compare_runs", json!({"runIds": [a["run_id"]]})).unwrap_err();
     assert_eq!(err["code"], "invalid");
 
@@ -133,12 +158,28 @@ fn commands_answer_typed_results_and_code_message_errors() {
     let m = invoke(&w, "models", json!({})).unwrap();
     assert_eq!(m[0]["aliases"]["champion"], 1, "{m}");
     assert_eq!(m[0]["versions"][0]["run_name"], a["run_name"]);
+    // Its headline metrics, most telling first, at most four.
+    let shown = m[0]["versions"][0]["metrics"].as_array().unwrap();
+    assert_eq!(
+        shown[0],
+        json!(["accuracy", a["metrics"]["accuracy"]]),
+        "{m}"
+    );
+    assert!(shown.len() <= 4);
+    assert!(m[0]["service"].is_null());
     let ov = invoke(&w, "overview", json!({})).unwrap();
     assert_eq!(ov["stages"][1]["headline"], b["run_name"]);
     assert_eq!(
         ov["stages"][2]["headline"],
         format!("champion {} v1", v["name"].as_str().unwrap())
     );
+
+    // The forms' defaults come from the core.
+    let settings = invoke(&w, "ui_settings", json!({})).unwrap();
+    assert_eq!(settings["default_scenario"], lab_pipeline::DEFAULT_SCENARIO);
+    assert_eq!(settings["min_drift_rows"], lab_pipeline::MIN_DRIFT_ROWS);
+    assert_eq!(settings["traffic"]["default_mix"], "drift");
+    assert_eq!(settings["traffic"]["max_requests"], 100_000);
 
     // Nothing deployed: empty lists, and a clear error for a missing one.
     assert_eq!(invoke(&w, "services", json!({})).unwrap(), json!([]));

@@ -123,9 +123,9 @@ enum Command {
         /// The service (or deployment name) to send to.
         #[arg(long, visible_alias = "service")]
         deployment: String,
-        /// Sample dataset the rows come from.
+        /// Sample dataset the rows come from (default: the service's).
         #[arg(long)]
-        dataset: String,
+        dataset: Option<String>,
         /// reference, drift, or shift (reference turning into drift).
         #[arg(long, default_value = "drift")]
         scenario: String,
@@ -143,8 +143,9 @@ enum Command {
         /// Do not feed the true labels afterwards.
         #[arg(long)]
         no_labels: bool,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
+        /// Seed of the row sample (default: a new sample each run).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Collect a service's prediction log and evaluate monitoring windows.
     Monitor {
@@ -464,7 +465,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     limit,
                 } => {
                     let status = status.map(|s| parse_status(&s)).transpose()?;
-                    let runs = lab.store.list_runs(&RunFilter {
+                    let runs = lab.runs(&RunFilter {
                         experiment,
                         status,
                         tag: None,
@@ -481,7 +482,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Experiments => {
             let lab = open_lab(&cli.home)?;
-            print::experiments(&lab.store.list_experiments()?, json)
+            print::experiments(&lab.experiments()?, json)
         }
         Command::Models { command } => {
             let lab = open_lab(&cli.home)?;
@@ -498,13 +499,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let mv = lab.set_alias(&name, version, &alias)?;
                     print::model_version(&mv, json)
                 }
-                ModelsCommand::List => print::models(&lab.store.list_registered_models()?, json),
+                ModelsCommand::List => print::models(&lab.registered_models()?, json),
                 ModelsCommand::Versions { name } => {
                     let r: ModelRef = name.parse()?;
                     let name = match r {
                         ModelRef::Latest(n) | ModelRef::Alias(n, _) | ModelRef::Version(n, _) => n,
                     };
-                    print::versions(&lab.store.list_model_versions(&name)?, json)
+                    print::versions(&lab.model_versions(&name)?, json)
                 }
             }
         }
@@ -626,8 +627,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             seed,
         } => {
             let lab = open_lab(&cli.home)?;
-            let mix: lab_pipeline::TrafficMix = scenario.parse()?;
-            let drift_scenario = lab.traffic_scenario(&dataset, drift_scenario.as_deref())?;
             let requests = match requests {
                 Some(n) => n,
                 // Saturates for absurd values; the lab refuses more than
@@ -636,18 +635,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let progress = print::StageProgress::new(json);
             let sink = |e: Event| progress.on(e);
-            let result = lab.traffic(
-                &lab_pipeline::TrafficRequest {
-                    service: deployment,
-                    scenario: drift_scenario,
-                    mix,
-                    rps,
-                    requests,
-                    labels: !no_labels,
-                    seed,
-                },
-                &sink,
-            );
+            let req = lab.traffic_request(&lab_pipeline::TrafficPlan {
+                service: deployment,
+                mix: scenario.parse()?,
+                rps,
+                requests,
+                labels: !no_labels,
+                dataset,
+                scenario: drift_scenario,
+                seed,
+            })?;
+            let result = lab.traffic(&req, &sink);
             progress.finish();
             let result = result?;
             print::traffic(&result, json)?;
@@ -682,11 +680,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("--rule {r}: the threshold must be a number"))?;
                 lab.set_alert_threshold(&service, metric, threshold)?;
             }
-            print::alerts(
-                &lab.alert_rules(&service)?,
-                &lab.store.list_alerts(&service)?,
-                json,
-            )
+            print::alerts(&lab.alert_rules(&service)?, &lab.alerts(&service)?, json)
         }
         Command::Retrain { service, local } => {
             let lab = open_lab(&cli.home)?;

@@ -1,11 +1,12 @@
 //! Package → Deploy: a registered model version into a running server.
 
-use lab_deploy::{DeploySpec, Deployer, OwnedProcess, Runtime};
+use lab_deploy::{DeploySpec, OwnedProcess, Runtime};
 use lab_store::{DeploymentRecord, DeploymentRuntime, DeploymentState, now_ms};
 use serde::{Deserialize, Serialize};
 
 use crate::events::{Event, Stage, stage};
-use crate::lab::{Lab, ModelRef};
+use crate::lab::Lab;
+use crate::request::ModelRef;
 use crate::{PipelineError, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,7 +51,7 @@ impl Lab {
         let artifact = self.home().confine(&mv.source)?;
         // Refuse an artifact this build cannot serve before building anything.
         self.load_artifact(&mv)?;
-        let deployer = Deployer::new()?;
+        let deployer = self.deployer()?;
         let mut fallback_reason = None;
         let local = if local {
             true
@@ -139,7 +140,7 @@ impl Lab {
         if running.is_empty() {
             return Ok(self.store.list_deployments(!all)?);
         }
-        let deployer = Deployer::new()?;
+        let deployer = self.deployer()?;
         for d in running {
             if !deployer.is_running(runtime_of(&d), &d.deployment_id, process_of(&d).as_ref()) {
                 self.store.mark_deployment_stopped(&d.deployment_id)?;
@@ -150,7 +151,7 @@ impl Lab {
 
     pub fn stop_deployment(&self, key: &str) -> Result<DeploymentRecord> {
         let d = self.store.find_deployment(key)?;
-        let deployer = Deployer::new()?;
+        let deployer = self.deployer()?;
         if d.status == DeploymentState::Running {
             // A served deployment's prediction log goes into the store
             // before the container (and its log) is removed.
@@ -174,7 +175,7 @@ impl Lab {
 
     pub fn deployment_logs(&self, key: &str, tail: usize) -> Result<String> {
         let d = self.store.find_deployment(key)?;
-        let deployer = Deployer::new()?;
+        let deployer = self.deployer()?;
         let local_dir = match &d.log_dir {
             Some(rel) => self.home().confine(rel)?,
             None => self.home().root().to_path_buf(),

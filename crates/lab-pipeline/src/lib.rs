@@ -1,44 +1,60 @@
 //! Orchestration of the pipeline stages against the store.
 //!
-//! Every front end (the CLI now, the desktop app later) calls this crate and
-//! only this crate for pipeline work; none of them holds pipeline logic. Long
-//! work reports typed [`Event`]s to a caller-supplied sink, which a CLI turns
-//! into progress bars and the desktop app into channel messages.
+//! Every front end (the CLI, the desktop app) calls this crate and only this
+//! crate for pipeline work; none of them holds pipeline logic. Long work
+//! reports typed [`Event`]s to a caller-supplied sink, which a CLI turns into
+//! progress bars and the desktop app into channel messages.
+//!
+//! The modules follow the pipeline: [`request`] types, `data`, `train`,
+//! `registry`, `runs`, `deploy` and `service` (rollout), `traffic`,
+//! `monitor` and `snapshot`, `retrain`, the whole `pipeline`; `overview` is
+//! read-only and `playground` sends single requests.
 
 mod cancel;
+mod data;
 mod deploy;
 mod error;
 mod events;
 mod failpoint;
+mod files;
 mod lab;
 mod monitor;
 mod overview;
 mod pipeline;
+mod playground;
+mod registry;
+pub mod request;
 mod retrain;
+mod runs;
 mod service;
+mod settings;
+mod snapshot;
 mod traffic;
+mod train;
 
 pub use cancel::Cancel;
 pub use deploy::{DeployResult, PredictInput};
 pub use error::PipelineError;
 pub use events::{Event, Stage};
-pub use lab::{
-    DataSource, LEARNING_CURVE, Lab, ModelRef, RunComparison, TrainRequest, TrainResult,
-    default_model_name,
-};
+pub use files::{DataActivity, Reference, RunEvaluation, WindowDetail};
+pub use lab::{LEARNING_CURVE, Lab};
 pub use lab_monitor::{
     AlertMetric, AlertRule, ColumnDrift, ColumnStats, DriftConfig, DriftReport, DriftTest,
 };
 pub use monitor::{CollectSummary, MIN_DRIFT_ROWS, ScenarioDrift, WindowResult};
-pub use overview::{
-    DeploymentStatus, DockerStatus, HistoryPoint, MonitorSnapshot, Overview, RunDetail,
-    SampleRequest, SentRequest, StageHealth, StageState, curl_command, headline_metric,
-    model_name_for_run,
-};
+pub use overview::{DeploymentStatus, DockerStatus, Overview, StageHealth, StageState};
 pub use pipeline::{DEFAULT_SCENARIO, PipelineRequest, PipelineSummary, StageTiming};
+pub use playground::{SampleRequest, SentRequest, curl_command};
+pub use registry::{ModelSummary, ServedBy, VersionSummary};
+pub use request::{
+    ChampionComparison, DataSource, ModelRef, TrainRequest, TrainResult, default_model_name,
+};
 pub use retrain::RetrainResult;
+pub use runs::{HistoryPoint, RunComparison, RunDetail, headline_metric, model_name_for_run};
 pub use service::{RolloutResult, ServiceStatus};
-pub use traffic::{TrafficMix, TrafficRequest, TrafficSummary};
+pub use settings::{MONITOR_HORIZON_MS, MONITOR_WINDOW_MS, MixChoice, Settings, TrafficSettings};
+pub use snapshot::MonitorSnapshot;
+pub use traffic::{TrafficMix, TrafficPlan, TrafficRequest, TrafficSummary};
 
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 
@@ -49,4 +65,6 @@ pub use lab_store::{
     AlertRecord, DeploymentRecord, DeploymentRuntime, DeploymentState, Experiment, LabHome,
     ModelVersion, RegisteredModel, RetrainRecord, Run, RunFilter, RunStatus, Service, WindowRecord,
 };
-pub use lab_train::{Comparison, GateResult, ParamSpec, param_specs};
+pub use lab_train::{
+    Comparison, GateResult, HEADLINE_METRICS, ParamSpec, headline_metrics, param_specs,
+};

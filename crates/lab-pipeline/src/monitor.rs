@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 
 use crate::deploy::runtime_of;
+use crate::files::{Reference, WindowDetail};
 use crate::lab::Lab;
 use crate::{PipelineError, Result};
 
@@ -117,24 +118,6 @@ fn table_json(table: &lab_data::Table, column: &str) -> Result<Vec<J>> {
     })
 }
 
-/// The reference data saved next to a model version's artifact.
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct Reference {
-    pub features: Vec<String>,
-    pub rows: Vec<Vec<J>>,
-    pub labels: Vec<J>,
-    pub predictions: Vec<J>,
-}
-
-impl Reference {
-    fn column(&self, i: usize) -> Vec<J> {
-        self.rows
-            .iter()
-            .map(|r| r.get(i).cloned().unwrap_or(J::Null))
-            .collect()
-    }
-}
-
 impl Lab {
     /// Drift of a catalogue scenario: every column of the current slice
     /// against the reference slice.
@@ -194,7 +177,7 @@ impl Lab {
     /// `service` into the store (idempotent: lines already stored are
     /// skipped), and scrape their `/metrics`.
     pub fn collect(&self, service: &str) -> Result<CollectSummary> {
-        let deployer = Deployer::new()?;
+        let deployer = self.deployer()?;
         let mut summary = CollectSummary::default();
         for d in self.store.list_deployments(true)? {
             if self.store.deployment_service(&d.deployment_id)?.as_deref() != Some(service) {
@@ -239,6 +222,12 @@ impl Lab {
     }
 
     /// The service's alert rules (the defaults until changed).
+    /// The alerts `service` has fired, oldest first.
+    pub fn alerts(&self, service: &str) -> Result<Vec<AlertRecord>> {
+        self.service(service)?;
+        Ok(self.store.list_alerts(service)?)
+    }
+
     pub fn alert_rules(&self, service: &str) -> Result<Vec<AlertRule>> {
         let stored = self.store.alert_rules(service)?;
         if stored.is_empty() {
@@ -308,8 +297,7 @@ impl Lab {
         cfg: &DriftConfig,
     ) -> Result<WindowResult> {
         let (window, drift) = self.compute_window(service, start_ms, end_ms, cfg)?;
-        let detail: serde_json::Map<String, J> =
-            serde_json::from_str(&window.detail).unwrap_or_default();
+        let detail = WindowDetail::parse(&window.detail);
         let requests = window.requests;
         let errors = window.errors;
         let error_rate = window.error_rate;
@@ -322,7 +310,7 @@ impl Lab {
             drift_share: window.drift_share,
             latency_p99_ms: window.latency_p99,
             error_rate: (requests > 0).then_some(error_rate),
-            quality_drop: detail.get("quality_drop").and_then(J::as_f64),
+            quality_drop: detail.quality_drop,
         };
         let mut alerts = vec![];
         for f in lab_monitor::evaluate(&self.alert_rules(service)?, &signals) {
@@ -392,7 +380,7 @@ impl Lab {
             .max_by_key(|(_, n)| **n)
             .and_then(|(v, _)| v.parse::<i64>().ok())
             .or(svc.active_version);
-        let mut detail = serde_json::Map::new();
+        let mut detail = WindowDetail::default();
         let mut drift = None;
         let mut quality = None;
         if let (Some(v), false) = (version, preds.is_empty()) {
@@ -435,7 +423,7 @@ impl Lab {
                     cfg,
                 )
                 .ok();
-                detail.insert("prediction_drift".into(), serde_json::json!(pred_drift));
+                detail.prediction_drift = pred_drift;
                 drift = Some(report);
             }
             let as_pred = |v: &J| match v {
@@ -445,7 +433,7 @@ impl Lab {
             };
             let dist =
                 PredictionDistribution::of(&current_preds.iter().map(as_pred).collect::<Vec<_>>());
-            detail.insert("prediction_distribution".into(), serde_json::json!(dist));
+            detail.prediction_distribution = dist;
             // Live quality and target drift from the labels that arrived.
             let derive = self.derive_of(svc.dataset.as_deref());
             let labelled: Vec<(J, J)> = preds
@@ -477,20 +465,18 @@ impl Lab {
                     let target_drift =
                         lab_monitor::column_drift(&pair("target", &reference.labels, &truth), cfg)
                             .ok();
-                    detail.insert("target_drift".into(), serde_json::json!(target_drift));
+                    detail.target_drift = target_drift;
                 }
                 if let Some(q) = &quality {
                     let run = self.store.get_run(&mv.run_id)?;
                     if let Some(base) = run.metrics.get(&q.metric) {
-                        detail.insert("quality_baseline".into(), serde_json::json!(base));
-                        detail.insert("quality_drop".into(), serde_json::json!(q.drop_from(*base)));
+                        detail.quality_baseline = Some(*base);
+                        detail.quality_drop = Some(q.drop_from(*base));
                     }
                 }
             }
         }
-        if let Some(d) = &drift {
-            detail.insert("drift".into(), serde_json::json!(d));
-        }
+        detail.drift = drift.clone();
         let requests = rows.len() as i64;
         let error_rate = if rows.is_empty() {
             0.0
@@ -514,7 +500,7 @@ impl Lab {
             quality_metric: quality.as_ref().map(|q| q.metric.clone()),
             quality_value: quality.as_ref().map(|q| q.value),
             labelled: quality.as_ref().map_or(0, |q| q.labelled as i64),
-            detail: J::Object(detail.clone()).to_string(),
+            detail: detail.to_json(),
             updated_at: now_ms(),
         };
         Ok((window, drift))

@@ -8,8 +8,9 @@ use lab_monitor::DriftConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::events::{Event, Stage, stage};
-use crate::lab::{DataSource, Lab, ModelRef, TrainRequest, default_model_name};
+use crate::lab::Lab;
 use crate::monitor::WindowResult;
+use crate::request::{DataSource, ModelRef, TrainRequest, default_model_name};
 use crate::retrain::RetrainResult;
 use crate::service::RolloutResult;
 use crate::traffic::{TrafficMix, TrafficRequest, TrafficSummary};
@@ -374,7 +375,7 @@ impl Lab {
                 done.push(format!("stopped gateway {}", s.name));
             }
         }
-        let deployer = lab_deploy::Deployer::new()?;
+        let deployer = self.deployer()?;
         let docker = deployer.docker_available().is_ok();
         for d in self.store.list_deployments(true)? {
             match crate::deploy::runtime_of(&d) {

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 
 use crate::events::{Event, Stage, stage};
-use crate::lab::{DataSource, Lab, ModelRef, TrainRequest};
+use crate::lab::Lab;
 use crate::monitor::model_label;
+use crate::request::{DataSource, ModelRef, TrainRequest};
 use crate::service::RolloutResult;
 use crate::{PipelineError, Result};
 

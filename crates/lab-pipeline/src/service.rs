@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::deploy::DeployResult;
 use crate::events::{Event, Stage, stage};
-use crate::lab::{Lab, ModelRef};
+use crate::lab::Lab;
+use crate::request::ModelRef;
 use crate::{PipelineError, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -282,7 +283,7 @@ impl Lab {
         // Docker again, and forward to where it is now (or to its
         // published port when the host no longer reaches it).
         if d.status == DeploymentState::Running && d.upstream.is_some() {
-            let now = lab_deploy::Deployer::new()?.bridge_upstream(&d.deployment_id);
+            let now = self.deployer()?.bridge_upstream(&d.deployment_id);
             if now != d.upstream {
                 self.store.set_deployment_upstream(&id, now.as_deref())?;
                 d.upstream = now;

@@ -1,7 +1,7 @@
 //! Traffic: replay real rows of a drift scenario against a service, and
 //! feed their ground truth late, as production labels arrive.
 
-use lab_deploy::{Deployer, LoadRequest};
+use lab_deploy::LoadRequest;
 use lab_monitor::Latency;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -71,11 +71,14 @@ pub struct TrafficSummary {
 /// (and its outcome kept) in memory, so input cannot size it unbounded.
 pub const MAX_TRAFFIC_REQUESTS: usize = 100_000;
 
+/// The fastest rate one traffic run asks for.
+pub const MAX_TRAFFIC_RPS: f64 = 10_000.0;
+
 /// A traffic run's size and rate, checked before anything is built.
 pub(crate) fn check_load(requests: usize, rps: f64) -> Result<()> {
-    if !(rps > 0.0 && rps <= 10_000.0) {
+    if !(rps > 0.0 && rps <= MAX_TRAFFIC_RPS) {
         return Err(PipelineError::Invalid(format!(
-            "--rps must be between 0 and 10000, got {rps}"
+            "--rps must be between 0 and {MAX_TRAFFIC_RPS}, got {rps}"
         )));
     }
     if requests == 0 {
@@ -261,7 +264,7 @@ impl Lab {
                 req.rps
             ),
         });
-        let deployer = Deployer::new()?;
+        let deployer = self.deployer()?;
         let start_ms = lab_store::now_ms();
         let t0 = std::time::Instant::now();
         let step = (n / 50).max(1);
@@ -369,5 +372,67 @@ mod tests {
         once.sort_unstable();
         once.dedup();
         assert_eq!((once.len(), deck.passes), (100, 1));
+    }
+}
+
+/// What a front end asks of a traffic run. [`Lab::traffic_request`] fills
+/// in the rest from the service, the same way for every front end.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrafficPlan {
+    pub service: String,
+    pub mix: TrafficMix,
+    pub rps: f64,
+    pub requests: usize,
+    /// Feed the true labels back afterwards (late labels).
+    #[serde(default = "yes")]
+    pub labels: bool,
+    /// The catalogue dataset whose rows are sent (default: the service's).
+    #[serde(default)]
+    pub dataset: Option<String>,
+    /// Its drift scenario (default: the service's, else the dataset's first).
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// Seed of the row sample; absent: a new sample each run.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Lab {
+    /// The traffic request for `plan`: the service's dataset and drift
+    /// scenario unless the plan names others, and a fresh seed unless it
+    /// gives one.
+    pub fn traffic_request(&self, plan: &TrafficPlan) -> Result<TrafficRequest> {
+        check_load(plan.requests, plan.rps)?;
+        let svc = self.service(&plan.service)?;
+        let dataset = plan.dataset.clone().or(svc.dataset.clone()).ok_or_else(|| {
+            PipelineError::Invalid(format!(
+                "service `{}` has no dataset recorded: name one (--dataset), roll it out with `mlops-lab rollout` (or from Models in the app), or run the pipeline",
+                svc.name
+            ))
+        })?;
+        let scenario = match (&plan.scenario, &plan.dataset) {
+            (Some(s), _) => Some(s.as_str()),
+            // Another dataset than the service's: its own first scenario.
+            (None, Some(d)) if svc.dataset.as_ref() != Some(d) => None,
+            (None, _) => svc.scenario.as_deref(),
+        };
+        let seed = plan.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(42, |d| d.as_millis() as u64)
+        });
+        Ok(TrafficRequest {
+            service: svc.name.clone(),
+            scenario: self.traffic_scenario(&dataset, scenario)?,
+            mix: plan.mix,
+            rps: plan.rps,
+            requests: plan.requests,
+            labels: plan.labels,
+            seed,
+        })
     }
 }

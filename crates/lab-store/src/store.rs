@@ -219,12 +219,36 @@ pub struct RunFilter {
     pub limit: Option<usize>,
 }
 
-/// The open store. One per process is enough; it holds this process's lease.
+/// The open store: a connection to `lab.db` and this process's lease. One
+/// [`Store::open`] per process runs the migrations and takes the lease;
+/// [`Store::connect`] gives further connections (one per thread) that share
+/// it.
 pub struct Store {
     pub(crate) conn: Connection,
     home: LabHome,
+    lease: std::sync::Arc<Lease>,
     lease_name: String,
-    _lease: File,
+}
+
+/// This process's lease file, held (locked) while any connection lives.
+struct Lease {
+    path: PathBuf,
+    _file: File,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        // Our RUNNING runs (if any) stay RUNNING only while we live; the lease
+        // file goes with us so the next process sees them as orphaned.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn connection(home: &LabHome) -> Result<Connection> {
+    let conn = Connection::open(home.db_path())?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")?;
+    Ok(conn)
 }
 
 impl std::fmt::Debug for Store {
@@ -242,14 +266,13 @@ impl Store {
     /// Open (creating and migrating as needed) the store in `home`, take this
     /// process's lease, and mark runs orphaned by dead processes as failed.
     pub fn open(home: &LabHome) -> Result<Store> {
-        let path = home.db_path();
-        let mut conn = Connection::open(&path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mut conn = connection(home)?;
+        // WAL is a property of the database file: set once, kept by every
+        // later connection.
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(mode, "SQLite refused WAL; continuing in {mode} mode");
         }
-        conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")?;
         migrate(&mut conn)?;
 
         let locks = home.locks_dir();
@@ -275,11 +298,25 @@ impl Store {
         let store = Store {
             conn,
             home: home.clone(),
+            lease: std::sync::Arc::new(Lease {
+                path: lease_path,
+                _file: lease,
+            }),
             lease_name,
-            _lease: lease,
         };
         store.recover_orphans()?;
         Ok(store)
+    }
+
+    /// Another connection to the same store, for another thread: no
+    /// migrations, no new lease (it shares this one), no orphan sweep.
+    pub fn connect(&self) -> Result<Store> {
+        Ok(Store {
+            conn: connection(&self.home)?,
+            home: self.home.clone(),
+            lease: self.lease.clone(),
+            lease_name: self.lease_name.clone(),
+        })
     }
 
     pub fn home(&self) -> &LabHome {
@@ -964,23 +1001,29 @@ impl Store {
     }
 
     /// Record the latest action of `kind` (replacing the one before).
-    pub fn record_activity(
+    pub fn record_activity<T: serde::Serialize>(
         &self,
         kind: &str,
         subject: &str,
-        detail: &serde_json::Value,
+        detail: &T,
     ) -> Result<()> {
+        let detail = serde_json::to_string(detail)
+            .map_err(|e| StoreError::Invalid(format!("activity `{kind}`: {e}")))?;
         self.conn.execute(
             "INSERT INTO activity (kind, subject, detail, at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (kind) DO UPDATE SET subject = excluded.subject,
                 detail = excluded.detail, at = excluded.at",
-            params![kind, subject, detail.to_string(), now_ms()],
+            params![kind, subject, detail, now_ms()],
         )?;
         Ok(())
     }
 
-    /// The latest action of `kind`: its subject, detail and time (ms).
-    pub fn activity(&self, kind: &str) -> Result<Option<(String, serde_json::Value, i64)>> {
+    /// The latest action of `kind`: its subject, detail and time (ms). A
+    /// detail that does not read as `T` (an earlier release's) is none.
+    pub fn activity<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: &str,
+    ) -> Result<Option<(String, T, i64)>> {
         let mut stmt = self
             .conn
             .prepare("SELECT subject, detail, at FROM activity WHERE kind = ?1")?;
@@ -988,11 +1031,10 @@ impl Store {
         Ok(match rows.next()? {
             Some(r) => {
                 let detail: String = r.get(1)?;
-                Some((
-                    r.get(0)?,
-                    serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-                    r.get(2)?,
-                ))
+                match serde_json::from_str(&detail) {
+                    Ok(d) => Some((r.get(0)?, d, r.get(2)?)),
+                    Err(_) => None,
+                }
             }
             None => None,
         })
@@ -1013,14 +1055,6 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?)
-    }
-}
-
-impl Drop for Store {
-    fn drop(&mut self) {
-        // Our RUNNING runs (if any) stay RUNNING only while we live; the lease
-        // file goes with us so the next process sees them as orphaned.
-        let _ = std::fs::remove_file(self.home.locks_dir().join(&self.lease_name));
     }
 }
 

@@ -14,6 +14,32 @@ pub fn higher_is_better(metric: &str) -> bool {
     )
 }
 
+/// The metrics a run is summed up by, most telling first: accuracy for
+/// classifiers, r2 for regressors, silhouette for clustering, then the
+/// rest. Tables, progress lines and the app's cards all show these.
+pub const HEADLINE_METRICS: &[&str] = &[
+    "accuracy",
+    "r2",
+    "silhouette",
+    "f1_macro",
+    "roc_auc",
+    "rmse",
+    "mae",
+    "inertia",
+];
+
+/// Up to `n` of `metrics`' headline metrics, in [`HEADLINE_METRICS`] order.
+pub fn headline_metrics(
+    metrics: &std::collections::BTreeMap<String, f64>,
+    n: usize,
+) -> Vec<(&'static str, f64)> {
+    HEADLINE_METRICS
+        .iter()
+        .filter_map(|k| metrics.get(*k).map(|v| (*k, *v)))
+        .take(n)
+        .collect()
+}
+
 /// The metric that decides comparisons for a task.
 pub fn primary_metric(task: Task) -> &'static str {
     match task {

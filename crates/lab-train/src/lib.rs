@@ -11,7 +11,8 @@ mod params;
 
 pub use fit::{CurvePoint, TrainOutput, learning_curve, train};
 pub use gate::{
-    Comparison, GateCheck, GateResult, compare, gate, higher_is_better, primary_metric,
+    Comparison, GateCheck, GateResult, HEADLINE_METRICS, compare, gate, headline_metrics,
+    higher_is_better, primary_metric,
 };
 pub use metrics::{Evaluation, evaluate, evaluate_rows};
 pub use params::{ParamSpec, param_specs, resolve_params};
