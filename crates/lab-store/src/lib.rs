@@ -9,17 +9,22 @@
 //! process (an OS file lock). A run left `RUNNING` by a process that died is
 //! marked `FAILED` by the next process that opens the store.
 
+mod deployments;
 mod home;
 mod migrations;
 mod monitoring;
+mod progress;
+mod registry;
 mod store;
+mod tracking;
 
+pub use deployments::{DeploymentRecord, DeploymentRuntime, DeploymentState};
 pub use home::{LAB_ENTRIES, LabHome};
 pub use monitoring::{AlertRecord, AlertRuleRecord, LogRow, RetrainRecord, Service, WindowRecord};
-pub use store::{
-    DeploymentRecord, DeploymentRuntime, DeploymentState, Experiment, LessonProgress, Metric,
-    ModelVersion, RegisteredModel, Run, RunFilter, RunStatus, Store,
-};
+pub use progress::LessonProgress;
+pub use registry::{ModelVersion, RegisteredModel};
+pub use store::Store;
+pub use tracking::{Experiment, Metric, Run, RunFilter, RunStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
