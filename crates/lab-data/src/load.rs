@@ -238,6 +238,19 @@ impl ColumnValues {
             ColumnValues::Text(v) => v[row].clone().map_or(Value::Missing, Value::Text),
         }
     }
+
+    /// Every value as model input (missing as [`lab_model::Value::Missing`]).
+    pub fn into_model_values(self) -> Vec<lab_model::Value> {
+        use lab_model::Value;
+        match self {
+            ColumnValues::Numeric(v) => (v.into_iter())
+                .map(|x| x.map_or(Value::Missing, Value::Number))
+                .collect(),
+            ColumnValues::Text(v) => (v.into_iter())
+                .map(|x| x.map_or(Value::Missing, Value::Text))
+                .collect(),
+        }
+    }
 }
 
 /// Column values as `f64` (numeric columns) with missing as `None`.

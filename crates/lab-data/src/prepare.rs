@@ -12,7 +12,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{DatasetSpec, Derive, TargetSpec};
-use crate::load::{Table, numeric_values, text_values};
+use crate::load::{ColumnValues, Table, numeric_values, text_values};
 use crate::{DataError, Result};
 
 /// What to learn from a table.
@@ -201,9 +201,43 @@ struct ReferenceSplit {
     test: Vec<usize>,
 }
 
-/// Build train/test matrices for `task` from `table`.
+/// Build train/test matrices for `task` from `table`, step by step.
 pub fn prepare(table: &Table, task: &TaskSpec, opts: &PrepareOptions) -> Result<Prepared> {
-    let shown = table.shown();
+    check_task(table, task)?;
+    let columns = feature_columns(table, task)?;
+    let (classes, target) = extract_target(table, task)?;
+    let usable = usable_rows(&columns, &target, opts.missing);
+    let split = split_rows(table, task, &opts.split, &target, &usable)?;
+    let dropped_rows = usable.iter().filter(|u| !**u).count();
+    if split.train.len() < 2 || split.test.is_empty() {
+        return Err(DataError::Split(format!(
+            "only {} training and {} test rows are left after dropping {dropped_rows} rows with missing values; use --missing impute or more data",
+            split.train.len(),
+            split.test.len()
+        )));
+    }
+    let preprocessor = fit_preprocessor(task, &columns, &split.train, opts);
+    let (raw_train, x_train) = encode_rows(table, &preprocessor, &columns, &split.train)?;
+    let (raw_test, x_test) = encode_rows(table, &preprocessor, &columns, &split.test)?;
+    Ok(Prepared {
+        task: task.clone(),
+        preprocessor,
+        classes,
+        x_train,
+        y_train: target_of(task, &target, &split.train),
+        x_test,
+        y_test: target_of(task, &target, &split.test),
+        raw_test,
+        raw_train,
+        train_rows: split.train,
+        test_rows: split.test,
+        dropped_rows,
+        split: split.name,
+    })
+}
+
+/// The features exist, are not the target, and there is at least one.
+fn check_task(table: &Table, task: &TaskSpec) -> Result<()> {
     if task.features.is_empty() {
         return Err(DataError::Invalid("no features selected".into()));
     }
@@ -213,81 +247,62 @@ pub fn prepare(table: &Table, task: &TaskSpec, opts: &PrepareOptions) -> Result<
             task.target_column
         )));
     }
-    table.require_columns(task.features.iter().chain([&task.target_column]))?;
-    let n = table.df.height();
+    table.require_columns(task.features.iter().chain([&task.target_column]))
+}
 
-    // Raw feature columns, and their kinds.
-    let mut columns: Vec<Vec<Value>> = Vec::with_capacity(task.features.len());
-    let mut numeric: Vec<bool> = Vec::with_capacity(task.features.len());
-    for f in &task.features {
-        let s = table.series(f)?;
-        let is_num = s.dtype().is_primitive_numeric();
-        let col: Vec<Value> = if is_num {
-            numeric_values(table, f)?
-                .into_iter()
-                .map(|v| v.map_or(Value::Missing, Value::Number))
-                .collect()
-        } else {
-            text_values(table, f)?
-                .into_iter()
-                .map(|v| v.map_or(Value::Missing, Value::Text))
-                .collect()
-        };
-        check_informative(&shown, f, &col)?;
-        columns.push(col);
-        numeric.push(is_num);
-    }
+/// One feature's raw values, as model input, and whether it is numeric.
+struct FeatureColumn {
+    values: Vec<Value>,
+    numeric: bool,
+}
 
-    // Target.
-    let (classes, target_all): (Vec<String>, Vec<Option<TargetValue>>) =
-        extract_target(table, task)?;
-
-    // Rows that can be used.
-    let usable: Vec<bool> = (0..n)
-        .map(|r| {
-            target_all[r].is_some()
-                && (opts.missing == MissingPolicy::Impute
-                    || columns.iter().all(|c| c[r] != Value::Missing))
+/// Every feature's raw values; a feature with a single value is refused.
+fn feature_columns(table: &Table, task: &TaskSpec) -> Result<Vec<FeatureColumn>> {
+    let shown = table.shown();
+    task.features
+        .iter()
+        .map(|f| {
+            let values = table.values(f)?;
+            let numeric = matches!(values, ColumnValues::Numeric(_));
+            let values = values.into_model_values();
+            check_informative(&shown, f, &values)?;
+            Ok(FeatureColumn { values, numeric })
         })
-        .collect();
+        .collect()
+}
 
-    // Split.
-    let (train_rows, test_rows, split_name) = match &opts.split {
-        SplitSpec::Reference => {
-            let path = task.reference_split.as_ref().ok_or_else(|| {
-                DataError::Split(format!(
-                    "`{}` has no reference split: use a seeded split",
-                    task.dataset
-                ))
-            })?;
-            let text = std::fs::read_to_string(path).map_err(|source| DataError::Unreadable {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let s: ReferenceSplit = serde_json::from_str(&text)
-                .map_err(|e| DataError::Split(format!("{}: {e}", path.display())))?;
-            for &r in s.train.iter().chain(&s.test) {
-                if r >= n {
-                    return Err(DataError::Split(format!(
-                        "{} lists row {r}, but {shown} has {n} rows",
-                        path.display()
-                    )));
-                }
-                if target_all[r].is_none() {
-                    return Err(DataError::MissingTarget {
-                        path: shown.clone(),
-                        line: r + 2,
-                        column: task.target_column.clone(),
-                    });
-                }
-            }
-            let keep = |v: Vec<usize>| v.into_iter().filter(|&r| usable[r]).collect::<Vec<_>>();
-            let name = format!(
-                "reference:{}",
-                path.file_name().unwrap_or_default().to_string_lossy()
-            );
-            (keep(s.train), keep(s.test), name)
-        }
+/// Rows with a target, and with every feature unless missing values are
+/// imputed.
+fn usable_rows(
+    columns: &[FeatureColumn],
+    target: &[Option<TargetValue>],
+    missing: MissingPolicy,
+) -> Vec<bool> {
+    (0..target.len())
+        .map(|r| {
+            target[r].is_some()
+                && (missing == MissingPolicy::Impute
+                    || columns.iter().all(|c| c.values[r] != Value::Missing))
+        })
+        .collect()
+}
+
+/// Train and test row indices, and the split's name.
+struct Split {
+    train: Vec<usize>,
+    test: Vec<usize>,
+    name: String,
+}
+
+fn split_rows(
+    table: &Table,
+    task: &TaskSpec,
+    spec: &SplitSpec,
+    target: &[Option<TargetValue>],
+    usable: &[bool],
+) -> Result<Split> {
+    match spec {
+        SplitSpec::Reference => reference_split(table, task, target, usable),
         SplitSpec::Seeded {
             seed,
             test_fraction,
@@ -297,105 +312,144 @@ pub fn prepare(table: &Table, task: &TaskSpec, opts: &PrepareOptions) -> Result<
                     "test fraction {test_fraction} must be between 0 and 1"
                 )));
             }
-            let rows: Vec<usize> = (0..n).filter(|&r| usable[r]).collect();
+            let rows: Vec<usize> = (0..usable.len()).filter(|&r| usable[r]).collect();
             let strata: Vec<usize> = rows
                 .iter()
-                .map(|&r| match &target_all[r] {
+                .map(|&r| match &target[r] {
                     Some(TargetValue::Class(c)) => *c,
                     _ => 0,
                 })
                 .collect();
-            let (tr, te) = seeded_split(&rows, &strata, *seed, *test_fraction);
-            (tr, te, format!("seeded:{seed}:{test_fraction}"))
+            let (train, test) = seeded_split(&rows, &strata, *seed, *test_fraction);
+            Ok(Split {
+                train,
+                test,
+                name: format!("seeded:{seed}:{test_fraction}"),
+            })
         }
-    };
-    let dropped_rows = usable.iter().filter(|u| !**u).count();
-    if train_rows.len() < 2 || test_rows.is_empty() {
-        return Err(DataError::Split(format!(
-            "only {} training and {} test rows are left after dropping {dropped_rows} rows with missing values; use --missing impute or more data",
-            train_rows.len(),
-            test_rows.len()
-        )));
     }
+}
 
-    // Preprocessing, fitted on the training rows only.
-    let mut features = Vec::with_capacity(task.features.len());
-    for (i, name) in task.features.iter().enumerate() {
-        let train_vals = train_rows.iter().map(|&r| &columns[i][r]);
-        let kind = if numeric[i] {
-            fit_numeric(train_vals, opts)
-        } else {
-            fit_categorical(train_vals, opts)
-        };
-        features.push(InputFeature {
-            name: name.clone(),
-            kind,
-        });
+/// The dataset's shipped (scikit-learn) split, minus unusable rows.
+fn reference_split(
+    table: &Table,
+    task: &TaskSpec,
+    target: &[Option<TargetValue>],
+    usable: &[bool],
+) -> Result<Split> {
+    let shown = table.shown();
+    let n = usable.len();
+    let path = task.reference_split.as_ref().ok_or_else(|| {
+        DataError::Split(format!(
+            "`{}` has no reference split: use a seeded split",
+            task.dataset
+        ))
+    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| DataError::Unreadable {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let s: ReferenceSplit = serde_json::from_str(&text)
+        .map_err(|e| DataError::Split(format!("{}: {e}", path.display())))?;
+    for &r in s.train.iter().chain(&s.test) {
+        if r >= n {
+            return Err(DataError::Split(format!(
+                "{} lists row {r}, but {shown} has {n} rows",
+                path.display()
+            )));
+        }
+        if target[r].is_none() {
+            return Err(DataError::MissingTarget {
+                path: shown.clone(),
+                line: r + 2,
+                column: task.target_column.clone(),
+            });
+        }
     }
-    let preprocessor = Preprocessor {
+    let keep = |v: Vec<usize>| v.into_iter().filter(|&r| usable[r]).collect::<Vec<_>>();
+    Ok(Split {
+        train: keep(s.train),
+        test: keep(s.test),
+        name: format!(
+            "reference:{}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        ),
+    })
+}
+
+/// The preprocessing, fitted on the training rows only.
+fn fit_preprocessor(
+    task: &TaskSpec,
+    columns: &[FeatureColumn],
+    train: &[usize],
+    opts: &PrepareOptions,
+) -> Preprocessor {
+    let features = task
+        .features
+        .iter()
+        .zip(columns)
+        .map(|(name, c)| {
+            let train_vals = train.iter().map(|&r| &c.values[r]);
+            let kind = if c.numeric {
+                fit_numeric(train_vals, opts)
+            } else {
+                fit_categorical(train_vals, opts)
+            };
+            InputFeature {
+                name: name.clone(),
+                kind,
+            }
+        })
+        .collect();
+    Preprocessor {
         features,
         missing: opts.missing,
         scaled: opts.scale,
-    };
+    }
+}
 
-    let pick = |rows: &[usize]| -> Vec<Vec<Value>> {
-        columns
-            .iter()
-            .map(|c| rows.iter().map(|&r| c[r].clone()).collect())
-            .collect()
-    };
-    let train_cols = pick(&train_rows);
-    let test_cols = pick(&test_rows);
-    let x_train = preprocessor
-        .encode_columns(&train_cols)
-        .map_err(|e| DataError::Invalid(format!("{shown}: {e}")))?;
-    let x_test = preprocessor
-        .encode_columns(&test_cols)
-        .map_err(|e| DataError::Invalid(format!("{shown}: {e}")))?;
-    let raw_test = (0..test_rows.len())
-        .map(|j| test_cols.iter().map(|c| c[j].clone()).collect())
+/// `rows` as raw rows (what a server receives) and encoded through the
+/// preprocessor (what the model sees).
+fn encode_rows(
+    table: &Table,
+    preprocessor: &Preprocessor,
+    columns: &[FeatureColumn],
+    rows: &[usize],
+) -> Result<(Vec<Vec<Value>>, Array2<f64>)> {
+    let picked: Vec<Vec<Value>> = columns
+        .iter()
+        .map(|c| rows.iter().map(|&r| c.values[r].clone()).collect())
         .collect();
-    let raw_train = (0..train_rows.len())
-        .map(|j| train_cols.iter().map(|c| c[j].clone()).collect())
+    let x = preprocessor
+        .encode_columns(&picked)
+        .map_err(|e| DataError::Invalid(format!("{}: {e}", table.shown())))?;
+    let raw = (0..rows.len())
+        .map(|j| picked.iter().map(|c| c[j].clone()).collect())
         .collect();
+    Ok((raw, x))
+}
 
-    let target_of = |rows: &[usize]| -> Target {
-        if task.task.is_classification() {
-            Target::Classes(
-                rows.iter()
-                    .map(|&r| match target_all[r] {
-                        Some(TargetValue::Class(c)) => c,
-                        _ => unreachable!("usable rows have a target"),
-                    })
-                    .collect(),
-            )
-        } else {
-            Target::Values(
-                rows.iter()
-                    .map(|&r| match target_all[r] {
-                        Some(TargetValue::Value(v)) => v,
-                        _ => unreachable!("usable rows have a target"),
-                    })
-                    .collect(),
-            )
-        }
-    };
-
-    Ok(Prepared {
-        task: task.clone(),
-        preprocessor,
-        classes,
-        x_train,
-        y_train: target_of(&train_rows),
-        x_test,
-        y_test: target_of(&test_rows),
-        raw_test,
-        raw_train,
-        train_rows,
-        test_rows,
-        dropped_rows,
-        split: split_name,
-    })
+/// The target of `rows` (all usable, so all have one).
+fn target_of(task: &TaskSpec, target: &[Option<TargetValue>], rows: &[usize]) -> Target {
+    if task.task.is_classification() {
+        Target::Classes(
+            rows.iter()
+                .map(|&r| match target[r] {
+                    Some(TargetValue::Class(c)) => c,
+                    _ => unreachable!("usable rows have a target"),
+                })
+                .collect(),
+        )
+    } else {
+        Target::Values(
+            rows.iter()
+                .map(|&r| match target[r] {
+                    Some(TargetValue::Value(v)) => v,
+                    _ => unreachable!("usable rows have a target"),
+                })
+                .collect(),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
