@@ -19,7 +19,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use binary::{GATEWAY_BIN_ENV, SERVE_BIN_ENV, gateway_binary, static_server_binary};
+pub use binary::{
+    GATEWAY_BIN_ENV, SERVE_BIN_ENV, cache_bin_dir, gateway_binary, is_static_elf,
+    static_server_binary,
+};
 pub use gateway::{GATEWAY_TOKEN_ENV, Gateway, GatewayStatus, start_gateway};
 pub use http::{Exchange, HttpResponse, MAX_RESPONSE_BYTES, exchange, get, post};
 pub use image::{ImageInfo, dockerfile};
@@ -175,10 +178,8 @@ impl Deployer {
     /// Build the image and run it (Docker), or run the binary as a local
     /// process (`local`). Returns once `/v2/health/ready` answers.
     pub fn deploy(&self, spec: &DeploySpec, local: bool, progress: Progress) -> Result<Deployment> {
-        progress(
-            "building the static model server binary (cached; rebuilt only when its sources change)",
-        );
-        let bin = static_server_binary(progress)?;
+        let bin = static_server_binary()?;
+        progress(&format!("static model server: {}", bin.display()));
         if local {
             return local::run(&bin, spec, progress);
         }

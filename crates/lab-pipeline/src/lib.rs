@@ -58,6 +58,9 @@ pub use traffic::{TrafficMix, TrafficPlan, TrafficRequest, TrafficSummary};
 
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 
+/// Whether a file is a statically linked executable (what an empty image runs).
+pub use lab_deploy::is_static_elf;
+
 // Re-exported so front ends need no direct dependency for the types they show.
 pub use lab_data::{Catalog, DatasetSpec, Profile, ValidationReport};
 pub use lab_model::{MissingPolicy, ModelKind, Task};

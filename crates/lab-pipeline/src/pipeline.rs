@@ -161,16 +161,10 @@ impl Lab {
         stage(
             &sink,
             Stage::Package,
-            "building the static model server and gateway (cached)",
+            "finding the static model server and gateway",
             || {
-                // The build's own lines (cargo, on a cold cache) stream as progress.
-                let bin = lab_deploy::static_server_binary(&|line: &str| {
-                    sink(Event::StageProgress {
-                        stage: Stage::Package,
-                        fraction: None,
-                        message: line.to_string(),
-                    })
-                })?;
+                let bin = lab_deploy::static_server_binary()?;
+                lab_deploy::gateway_binary()?;
                 let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
                 Ok::<_, PipelineError>((
                     (),

@@ -240,7 +240,7 @@ impl Lab {
     }
 
     fn start_gateway(&self, service: &str, port: u16, upstream: &str) -> Result<GatewayRecord> {
-        let bin = lab_deploy::gateway_binary(&|_| {})?;
+        let bin = lab_deploy::gateway_binary()?;
         let dir = self.home().confine("services")?.join(service);
         let recorded = self
             .store
