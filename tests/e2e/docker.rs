@@ -16,7 +16,7 @@ pub(crate) fn docker_answers() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn post(endpoint: &str, path: &str, ct: &str, body: &str) -> (u16, Json) {
+pub(crate) fn post(endpoint: &str, path: &str, ct: &str, body: &str) -> (u16, Json) {
     let out = Command::new(venv().join("bin/python"))
         .args([
             "-c",

@@ -153,6 +153,7 @@ fn mlops_lab(home: &Path, args: &[&str]) -> Result<serde_json::Value> {
 pub fn run(seconds: u64, connections: u32) -> Result<()> {
     let venv = python::ensure_venv(python::BENCH)?;
     ensure_wrk()?;
+    let bin = crate::statics::ensure()?.join("lab-serve");
     let home = python::cache_dir()?.join("bench-serve-home");
     let _ = std::fs::remove_dir_all(&home);
 
@@ -187,7 +188,6 @@ pub fn run(seconds: u64, connections: u32) -> Result<()> {
         .context("service endpoint")?
         .to_string();
 
-    let bin = static_binary()?;
     let body = std::fs::read_to_string("bench/post.lua")?
         .lines()
         .find_map(|l| {
@@ -361,29 +361,4 @@ impl Drop for Cleanup {
             println!("      cleaned up: {done}");
         }
     }
-}
-
-/// The static binary `mlops-lab deploy` built: the newest one in the cache.
-fn static_binary() -> Result<PathBuf> {
-    let dir = python::cache_dir()?.join("serve-target");
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
-    for tree in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        for triple in std::fs::read_dir(tree.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let p = triple.path().join("release/lab-serve");
-            if let Ok(m) = p.metadata().and_then(|m| m.modified()) {
-                found.push((m, p));
-            }
-        }
-    }
-    found.sort();
-    found.pop().map(|(_, p)| p).with_context(|| {
-        format!(
-            "no static lab-serve under {}: the deploy step should have built it",
-            dir.display()
-        )
-    })
 }

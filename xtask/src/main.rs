@@ -10,10 +10,15 @@
 
 mod bench_app;
 mod bench_serve;
+mod bundle;
 mod desktop;
 mod docker;
 mod python;
 mod sh;
+mod statics;
+#[cfg(test)]
+mod tidy;
+mod ui;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -40,6 +45,13 @@ enum Command {
         /// Extra arguments for `cargo test` (after `--`), e.g. a test name.
         #[arg(last = true)]
         cargo_args: Vec<String>,
+    },
+    /// Build the desktop app as a .deb, with the CLI and the static model
+    /// server and gateway inside (target/release/bundle/deb/).
+    Bundle {
+        /// Bundle the dev build instead of a release build (faster).
+        #[arg(long)]
+        debug: bool,
     },
     /// Benchmarks, each beside its baseline, reported as ratios.
     Bench {
@@ -94,6 +106,13 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Run { headless } => run(headless),
         Command::Test { cargo_args } => test(&cargo_args),
+        Command::Bundle { debug } => bundle::build(debug).map(|deb| {
+            println!(
+                "\n{}\ninstall it with `sudo apt install ./{}` (see the README's workshop section)",
+                deb.display(),
+                deb.file_name().unwrap_or_default().to_string_lossy()
+            )
+        }),
         Command::Bench { which } => match which {
             Bench::Train { repeat } => bench_train(repeat),
             Bench::App { repeat } => bench_app::run(repeat),
@@ -115,6 +134,8 @@ fn run(headless: bool) -> Result<()> {
             "note: no display (DISPLAY / WAYLAND_DISPLAY unset), so no window can open; running the headless pipeline instead."
         );
     }
+    step("the static model server and gateway that deploys use");
+    statics::ensure()?;
     step("a Docker daemon for the model containers");
     if let Err(e) = docker::ensure_daemon() {
         println!(
@@ -157,6 +178,8 @@ fn test(extra: &[String]) -> Result<()> {
     }
     step("a Docker daemon for the deploy tests (real containers)");
     docker::ensure_daemon()?;
+    step("the static model server and gateway that deploys use");
+    statics::ensure()?;
     step(
         "the reference clients in a Python venv (tritonclient, prometheus_client, hadolint, SciPy)",
     );
@@ -170,6 +193,7 @@ fn test(extra: &[String]) -> Result<()> {
     let driver = desktop::ensure_tauri_driver()?;
     step("cargo fmt --check: formatting");
     cargo(&["fmt", "--all", "--", "--check"]).context("run `cargo fmt --all` to fix formatting")?;
+    ui::check()?;
     step("cargo clippy: lints, warnings are errors");
     cargo(&[
         "clippy",
@@ -180,6 +204,8 @@ fn test(extra: &[String]) -> Result<()> {
         "-D",
         "warnings",
     ])?;
+    step("the app's .deb (dev build), which a test installs and deploys from without cargo");
+    let deb = bundle::build(true)?;
     step(
         "cargo test --workspace: unit, integration and end-to-end tests (real SQLite files, real datasets, the real CLI binary, real containers and reference clients)",
     );
@@ -192,7 +218,8 @@ fn test(extra: &[String]) -> Result<()> {
     sh::run(
         sh::cargo_cmd(&args)
             .env("MLOPS_LAB_VENV", &venv_dir)
-            .env("MLOPS_LAB_TAURI_DRIVER", &driver),
+            .env("MLOPS_LAB_TAURI_DRIVER", &driver)
+            .env("MLOPS_LAB_DEB", &deb),
     )?;
     println!("\nall checks passed");
     Ok(())
@@ -325,6 +352,7 @@ fn bench_pipeline(repeat: usize) -> Result<()> {
         bail!("--repeat must be at least 1");
     }
     docker::ensure_daemon()?;
+    statics::ensure()?;
     step("build mlops-lab (release)");
     sh::cargo(&[
         "build",

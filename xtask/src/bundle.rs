@@ -1,0 +1,142 @@
+//! `cargo xtask bundle`: the desktop app as a `.deb` for a workshop, with
+//! the `mlops-lab` CLI, the static `lab-serve` and `lab-gateway` beside it
+//! in `/usr/bin` (Tauri's `bundle.externalBin`) and the sample data in
+//! `/usr/share/mlops-lab/sample-data`. Built with Tauri's own bundler
+//! (tauri-cli, prebuilt from npm, cached in ~/.cache/mlops-lab/tools like
+//! tauri-driver).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::python::cache_dir;
+use crate::sh::{run, step};
+use crate::{desktop, statics};
+
+const TAURI_CLI: &str = "2.12.4";
+
+/// The sidecars, as `bundle.externalBin` names them (Tauri looks for
+/// `<name>-<target triple>` and installs `<name>`).
+const SIDECARS: [&str; 3] = ["mlops-lab", "lab-serve", "lab-gateway"];
+
+/// Tauri's CLI from npm (`@tauri-apps/cli` ships it prebuilt: seconds,
+/// where `cargo install tauri-cli` compiles ~700 crates), one pinned version.
+fn ensure_tauri_cli() -> Result<PathBuf> {
+    let dir = cache_dir()?.join("tools/tauri-cli").join(TAURI_CLI);
+    let bin = dir.join("node_modules/.bin/tauri");
+    let version = Command::new(&bin).arg("--version").output();
+    if version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(TAURI_CLI)) {
+        step(&format!(
+            "tauri-cli {TAURI_CLI} is installed ({})",
+            bin.display()
+        ));
+        return Ok(bin);
+    }
+    crate::ui::ensure_npm()?;
+    step(&format!(
+        "npm install @tauri-apps/cli@{TAURI_CLI} (into ~/.cache/mlops-lab/tools/tauri-cli)"
+    ));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--save-exact",
+            "--prefix",
+        ])
+        .arg(&dir)
+        .arg(format!("@tauri-apps/cli@{TAURI_CLI}")))
+    .context("could not install Tauri's CLI from npm")?;
+    Ok(bin)
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
+/// Build the `.deb`; returns its path. `debug`: the dev profile (what the
+/// tests install; the build is already there), else release.
+pub fn build(debug: bool) -> Result<PathBuf> {
+    desktop::ensure_packages()?;
+    let tauri = ensure_tauri_cli()?;
+    let statics = statics::build()?;
+    let profile = if debug { "debug" } else { "release" };
+    step(&format!("build the mlops-lab CLI ({profile})"));
+    let mut args = vec![
+        "build",
+        "--quiet",
+        "--locked",
+        "-p",
+        "lab-cli",
+        "--bin",
+        "mlops-lab",
+    ];
+    if !debug {
+        args.push("--release");
+    }
+    crate::sh::cargo(&args)?;
+    let triple = host_triple()?;
+    let sidecars = Path::new("src-tauri/binaries");
+    std::fs::create_dir_all(sidecars)?;
+    for name in SIDECARS {
+        let from = if name == "mlops-lab" {
+            target_dir().join(profile).join(name)
+        } else {
+            statics.join(name)
+        };
+        let to = sidecars.join(format!("{name}-{triple}"));
+        std::fs::copy(&from, &to)
+            .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    }
+    // Bundle settings only for this build: a plain `cargo build` of the app
+    // must not need the sidecars.
+    let config = serde_json::json!({
+        "bundle": {
+            "active": true,
+            "targets": ["deb"],
+            "externalBin": SIDECARS.map(|n| format!("binaries/{n}")),
+            "shortDescription": "Learn MLOps on your laptop: data, train, validate, package, deploy, monitor, retrain",
+            "linux": { "deb": {
+                "depends": [],
+                "files": { "/usr/share/mlops-lab/sample-data": "../sample-data" }
+            } }
+        }
+    });
+    step(&format!("cargo tauri build --bundles deb ({profile})"));
+    let mut cmd = Command::new(&tauri);
+    cmd.args(["build", "--bundles", "deb", "--ci", "--config"])
+        .arg(config.to_string())
+        .current_dir("src-tauri");
+    if debug {
+        cmd.arg("--debug");
+    }
+    run(&mut cmd).context("tauri could not bundle the app")?;
+    let dir = target_dir().join(profile).join("bundle/deb");
+    let deb = std::fs::read_dir(&dir)
+        .with_context(|| format!("no bundle in {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .with_context(|| format!("no .deb in {}", dir.display()))?;
+    step(&format!("built {}", deb.display()));
+    Ok(deb)
+}
+
+fn host_triple() -> Result<String> {
+    let out = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .arg("-vV")
+        .output()
+        .context("cannot run rustc -vV")?;
+    match String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+    {
+        Some(t) => Ok(t.trim().to_string()),
+        None => bail!("rustc -vV did not name the host triple"),
+    }
+}
