@@ -56,7 +56,10 @@ fn find(name: &str, env: &str) -> Result<PathBuf> {
     let beside = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(|d| d.join(name)));
-    let candidates: Vec<PathBuf> = beside.into_iter().chain([cache_bin_dir().join(name)]).collect();
+    let candidates: Vec<PathBuf> = beside
+        .into_iter()
+        .chain([cache_bin_dir().join(name)])
+        .collect();
     for c in &candidates {
         if is_static_elf(c).unwrap_or(false) {
             return Ok(c.clone());
@@ -76,7 +79,11 @@ fn find(name: &str, env: &str) -> Result<PathBuf> {
 /// statically linked, so it runs in an empty image.
 pub fn is_static_elf(path: &Path) -> std::io::Result<bool> {
     let bytes = std::fs::read(path)?;
-    let u16_at = |o: usize| bytes.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u16_at = |o: usize| {
+        bytes
+            .get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
     let u32_at = |o: usize| {
         bytes
             .get(o..o + 4)
