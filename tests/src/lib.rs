@@ -66,6 +66,8 @@ impl Lab {
         let mut c = Command::new(binary());
         c.args(args)
             .env("MLOPS_LAB_HOME", self.home())
+            // This checkout's data, whichever checkout built the binary.
+            .env("MLOPS_LAB_SAMPLE_DATA", repo_root().join("sample-data"))
             .env_remove("MLOPS_LAB_FAILPOINTS")
             .env_remove("MLOPS_LAB_LOG");
         c
@@ -137,6 +139,9 @@ pub fn venv() -> PathBuf {
 }
 
 /// The repository root (for `tests/clients/*.py`).
+/// Read at run time (cargo test sets it), not build time: a test binary
+/// cargo reuses from another checkout must still use this one's files.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let tests = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    Path::new(&tests).join("..")
 }

@@ -31,7 +31,10 @@ fn scipy(cases: &Value) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cases.json");
     std::fs::write(&path, cases.to_string()).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scipy_stats.py");
+    // Run time, not build time: a test binary cargo reuses from another
+    // checkout must still read this one's script.
+    let script = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test"))
+        .join("tests/scipy_stats.py");
     let out = Command::new(python())
         .arg(script)
         .arg(&path)
