@@ -1,6 +1,6 @@
 //! The app's commands get ACL permissions generated (`allow-<command>`), so
 //! the capability in `capabilities/default.json` grants exactly the ones the
-//! UI calls. The tidy test (`tests/e2e/tidy.rs`) keeps this list, `generate_handler!`
+//! UI calls. The tidy test (`xtask/src/tidy.rs`) keeps this list, `generate_handler!`
 //! in `src/lib.rs` and the capability equal.
 
 const COMMANDS: &[&str] = &[

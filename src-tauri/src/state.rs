@@ -118,9 +118,13 @@ pub async fn with_job<T: Send + 'static>(
     f: impl FnOnce(&Lab) -> Result<T, UiError> + Send + 'static,
 ) -> UiResult<T> {
     let cancel = Cancel::new();
+    // The handle first: a lab that cannot be reached leaves no job behind.
+    let lab = app.take()?.with_cancel(cancel.clone());
     {
         let mut jobs = jobs.0.lock().unwrap_or_else(PoisonError::into_inner);
         if jobs.contains_key(&job) {
+            drop(jobs);
+            app.give_back(lab);
             return Err(UiError {
                 code: "app.busy".into(),
                 message: format!("`{job}` is already running: wait for it or cancel it"),
@@ -128,7 +132,6 @@ pub async fn with_job<T: Send + 'static>(
         }
         jobs.insert(job.clone(), cancel.clone());
     }
-    let lab = app.take()?.with_cancel(cancel);
     let r = tauri::async_runtime::spawn_blocking(move || {
         let r = f(&lab);
         (lab, r)

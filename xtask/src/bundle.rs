@@ -52,10 +52,25 @@ fn ensure_tauri_cli() -> Result<PathBuf> {
     Ok(bin)
 }
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
+/// Cargo's target directory, as cargo itself resolves it (env, config,
+/// relative paths).
+fn target_dir() -> Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let meta = crate::sh::json({
+        let mut c = Command::new(cargo);
+        c.args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ]);
+        c
+    })?;
+    meta["target_directory"]
+        .as_str()
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"))
+        .context("cargo metadata names no target directory")
 }
 
 /// Build the `.deb`; returns its path. `debug`: the dev profile (what the
@@ -80,11 +95,12 @@ pub fn build(debug: bool) -> Result<PathBuf> {
     }
     crate::sh::cargo(&args)?;
     let triple = host_triple()?;
+    let target = target_dir()?;
     let sidecars = Path::new("src-tauri/binaries");
     std::fs::create_dir_all(sidecars)?;
     for name in SIDECARS {
         let from = if name == "mlops-lab" {
-            target_dir().join(profile).join(name)
+            target.join(profile).join(name)
         } else {
             statics.join(name)
         };
@@ -100,6 +116,7 @@ pub fn build(debug: bool) -> Result<PathBuf> {
             "targets": ["deb"],
             "externalBin": SIDECARS.map(|n| format!("binaries/{n}")),
             "shortDescription": "Learn MLOps on your laptop: data, train, validate, package, deploy, monitor, retrain",
+            "longDescription": "MLOps Lab walks a DevOps engineer through MLOps on real public datasets: train classic models, validate them, package each in a FROM scratch image, deploy it behind a stable endpoint, send real traffic, watch drift and alerts, and retrain. Includes the mlops-lab CLI, the static model server and gateway, and the sample data.",
             "linux": { "deb": {
                 "depends": [],
                 "files": { "/usr/share/mlops-lab/sample-data": "../sample-data" }
@@ -115,7 +132,7 @@ pub fn build(debug: bool) -> Result<PathBuf> {
         cmd.arg("--debug");
     }
     run(&mut cmd).context("tauri could not bundle the app")?;
-    let dir = target_dir().join(profile).join("bundle/deb");
+    let dir = target.join(profile).join("bundle/deb");
     let deb = std::fs::read_dir(&dir)
         .with_context(|| format!("no bundle in {}", dir.display()))?
         .flatten()

@@ -179,7 +179,7 @@ fn test(extra: &[String]) -> Result<()> {
     step("a Docker daemon for the deploy tests (real containers)");
     docker::ensure_daemon()?;
     step("the static model server and gateway that deploys use");
-    statics::ensure()?;
+    let statics = statics::ensure()?;
     step(
         "the reference clients in a Python venv (tritonclient, prometheus_client, hadolint, SciPy)",
     );
@@ -219,7 +219,11 @@ fn test(extra: &[String]) -> Result<()> {
         sh::cargo_cmd(&args)
             .env("MLOPS_LAB_VENV", &venv_dir)
             .env("MLOPS_LAB_TAURI_DRIVER", &driver)
-            .env("MLOPS_LAB_DEB", &deb),
+            .env("MLOPS_LAB_DEB", &deb)
+            // This tree's static binaries, whatever another checkout put in
+            // the shared cache.
+            .env("MLOPS_LAB_SERVE_BIN", statics.join("lab-serve"))
+            .env("MLOPS_LAB_GATEWAY_BIN", statics.join("lab-gateway")),
     )?;
     println!("\nall checks passed");
     Ok(())

@@ -16,7 +16,8 @@ pub const BINARIES: [&str; 2] = ["lab-serve", "lab-gateway"];
 
 /// Build both (cargo skips the work when nothing changed) into a target
 /// dir of this source tree's own, and install them in the cache. Returns
-/// the directory that holds them.
+/// the build's directory: this tree's own binaries, which the tests use
+/// (another checkout may install its own in the cache meanwhile).
 pub fn ensure() -> Result<PathBuf> {
     let dir = build()?;
     let bin = cache_dir()?.join("bin");

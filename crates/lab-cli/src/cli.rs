@@ -322,10 +322,12 @@ pub struct TrafficArgs {
     /// The reference slice, the drifted slice, or a shift (reference turning into drift).
     #[arg(long, value_enum, default_value_t = MixArg::Drift)]
     pub scenario: MixArg,
-    /// Which of the dataset's drift scenarios (default: its first).
+    /// Which drift scenario (default: the service's when sending its own
+    /// dataset, else the dataset's first).
     #[arg(long, value_name = "NAME")]
     pub drift_scenario: Option<String>,
-    #[arg(long, default_value_t = 50.0)]
+    /// Requests per second (the lab's default: the app offers the same).
+    #[arg(long, default_value_t = lab_pipeline::Settings::default().traffic.default_rps)]
     pub rps: f64,
     /// How long to send, e.g. 30s, 2m, 500ms.
     #[arg(long, default_value = "10s", conflicts_with = "requests")]

@@ -75,41 +75,47 @@ fn find(name: &str, env: &str) -> Result<PathBuf> {
     )))
 }
 
-/// True for a 64-bit ELF executable without an interpreter (`PT_INTERP`):
-/// statically linked, so it runs in an empty image.
+/// True for an executable file that is a 64-bit little-endian ELF for this
+/// machine's architecture, of type `EXEC` or `DYN` (static-pie), without an
+/// interpreter (`PT_INTERP`): statically linked, so it runs in an empty
+/// image. Reads the headers only.
 pub fn is_static_elf(path: &Path) -> std::io::Result<bool> {
-    let bytes = std::fs::read(path)?;
-    let u16_at = |o: usize| {
-        bytes
-            .get(o..o + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let u32_at = |o: usize| {
-        bytes
-            .get(o..o + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let u64_at = |o: usize| {
-        (bytes.get(o..o + 8)).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
-    };
-    // Magic, 64-bit, little-endian.
-    if bytes.get(..6) != Some(b"\x7fELF\x02\x01".as_slice()) {
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::PermissionsExt;
+
+    let mut f = std::fs::File::open(path)?;
+    if f.metadata()?.permissions().mode() & 0o111 == 0 {
         return Ok(false);
     }
-    let (Some(phoff), Some(phentsize), Some(phnum)) = (u64_at(0x20), u16_at(0x36), u16_at(0x38))
-    else {
+    let mut h = [0u8; 64];
+    if f.read_exact(&mut h).is_err() || &h[..6] != b"\x7fELF\x02\x01" {
         return Ok(false);
+    }
+    let u16_at = |b: &[u8], o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+    let machine = match std::env::consts::ARCH {
+        "x86_64" => 62,
+        "aarch64" => 183,
+        _ => return Ok(false),
     };
+    const ET_EXEC: u16 = 2;
+    const ET_DYN: u16 = 3;
+    if !matches!(u16_at(&h, 0x10), ET_EXEC | ET_DYN) || u16_at(&h, 0x12) != machine {
+        return Ok(false);
+    }
+    let phoff = u64::from_le_bytes(h[0x20..0x28].try_into().expect("8 bytes"));
+    let (phentsize, phnum) = (u16_at(&h, 0x36) as usize, u16_at(&h, 0x38) as usize);
+    if phnum == 0 || phentsize < 4 {
+        return Ok(false);
+    }
+    let mut table = vec![0u8; phentsize * phnum];
+    f.seek(SeekFrom::Start(phoff))?;
+    if f.read_exact(&mut table).is_err() {
+        return Ok(false);
+    }
     const PT_INTERP: u32 = 3;
-    for i in 0..phnum as usize {
-        let at = phoff as usize + i * phentsize as usize;
-        match u32_at(at) {
-            Some(PT_INTERP) => return Ok(false),
-            Some(_) => {}
-            None => return Ok(false),
-        }
-    }
-    Ok(phnum > 0)
+    Ok(table
+        .chunks_exact(phentsize)
+        .all(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]) != PT_INTERP))
 }
 
 #[cfg(test)]

@@ -162,6 +162,15 @@ impl Deployer {
         Ok(Deployer { rt, docker })
     }
 
+    /// Ask the daemon again (one ping on the connection made before): true
+    /// while it still answers.
+    pub fn still_answers(&self) -> bool {
+        match &self.docker {
+            Ok(d) => self.rt.block_on(d.ping()).is_ok(),
+            Err(_) => false,
+        }
+    }
+
     pub fn docker_available(&self) -> std::result::Result<(), DeployError> {
         self.docker
             .as_ref()

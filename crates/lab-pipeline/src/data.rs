@@ -5,12 +5,63 @@ use std::collections::BTreeMap;
 
 use lab_data::{DatasetSpec, PrepareOptions, Prepared, SplitSpec, Table, TaskSpec};
 
+use serde::{Deserialize, Serialize};
+
 use crate::files::DataActivity;
 use crate::lab::Lab;
 use crate::request::{DataSource, TrainRequest};
 use crate::{PipelineError, Result};
 
+/// A catalogue dataset as front ends list it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    pub name: String,
+    pub title: String,
+    pub rows: usize,
+    pub columns: usize,
+    pub description: String,
+    pub targets: Vec<String>,
+    pub scenarios: Vec<String>,
+}
+
+/// A model that can learn a dataset's default task, with its parameters.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelChoice {
+    pub name: String,
+    pub params: Vec<lab_train::ParamSpec>,
+}
+
 impl Lab {
+    /// The shipped datasets.
+    pub fn dataset_summaries(&self) -> Vec<DatasetSummary> {
+        self.catalog
+            .datasets
+            .iter()
+            .map(|d| DatasetSummary {
+                name: d.name.clone(),
+                title: d.title.clone(),
+                rows: d.rows,
+                columns: d.columns,
+                description: d.description.clone(),
+                targets: d.targets.iter().map(|t| t.name.clone()).collect(),
+                scenarios: d.scenarios.iter().map(|s| s.name.clone()).collect(),
+            })
+            .collect()
+    }
+
+    /// The models that fit `dataset`'s default task, with their parameters.
+    pub fn models_for(&self, dataset: &str) -> Result<Vec<ModelChoice>> {
+        let task = self.catalog.dataset(dataset)?.target(None)?.task;
+        Ok(lab_model::ModelKind::ALL
+            .iter()
+            .filter(|k| k.supports(task))
+            .map(|k| ModelChoice {
+                name: k.to_string(),
+                params: lab_train::param_specs(*k).to_vec(),
+            })
+            .collect())
+    }
+
     /// Load a data source, strictly typed for catalogue datasets.
     pub fn load(&self, source: &DataSource) -> Result<(Table, Option<&DatasetSpec>)> {
         match source {

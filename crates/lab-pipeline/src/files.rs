@@ -66,30 +66,41 @@ impl Reference {
     }
 }
 
-/// A monitoring window's `detail`: what does not fit its columns.
+/// A monitoring window's `detail`: what does not fit its columns. Each
+/// field reads on its own: one an earlier release wrote differently reads
+/// as absent, and the others still read.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WindowDetail {
     /// Drift of every feature (with enough predictions).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub drift: Option<DriftReport>,
     /// The model's outputs against its outputs on the reference rows.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub prediction_drift: Option<ColumnDrift>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub prediction_distribution: Option<PredictionDistribution>,
     /// The late labels against the training labels.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub target_drift: Option<ColumnDrift>,
     /// The run's own quality metric on its test split.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub quality_baseline: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub quality_drop: Option<f64>,
 }
 
+/// A field that does not read as `T` reads as `None`.
+fn lenient<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(T::deserialize(J::deserialize(d)?).ok())
+}
+
 impl WindowDetail {
-    /// Read a stored detail; one from an earlier release that does not
-    /// parse reads as empty, never as an error.
+    /// Read a stored detail; text that is not a JSON object reads as
+    /// empty, never as an error.
     pub fn parse(text: &str) -> WindowDetail {
         serde_json::from_str(text).unwrap_or_default()
     }
@@ -133,4 +144,43 @@ pub(crate) fn write_json<T: Serialize>(
     .map_err(|e| PipelineError::Invalid(format!("{rel}: {e}")))?;
     home.write_atomic(rel, &bytes)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_detail_reads_field_by_field() {
+        // An earlier release wrote null for a missing drift, and a field in
+        // a shape this one does not know: the other fields still read.
+        let d = WindowDetail::parse(
+            r#"{"prediction_drift": null, "target_drift": {"odd": 1},
+                "quality_baseline": 0.9, "quality_drop": 0.25, "later": true}"#,
+        );
+        assert!(d.prediction_drift.is_none() && d.target_drift.is_none());
+        assert_eq!(
+            (d.quality_baseline, d.quality_drop),
+            (Some(0.9), Some(0.25))
+        );
+        assert!(WindowDetail::parse("not json").quality_drop.is_none());
+        let back = WindowDetail::parse(&d.to_json());
+        assert_eq!(back.quality_drop, Some(0.25));
+    }
+
+    #[test]
+    fn the_data_activity_of_the_earlier_release_reads() {
+        let a: DataActivity = serde_json::from_str(
+            r#"{"action": "validated", "rows": 398, "passed": 9, "failed": 0}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            DataActivity::Validated {
+                rows: 398,
+                passed: 9,
+                failed: 0
+            }
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! by every operation front ends call.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use lab_data::Catalog;
 use lab_deploy::Deployer;
@@ -9,6 +10,12 @@ use lab_store::{LabHome, Store};
 
 use crate::cancel::Cancel;
 use crate::{PipelineError, Result};
+
+/// The shared Docker client and when Docker last answered it.
+type DockerAnswer = (Arc<Deployer>, Instant);
+
+/// How long Docker's last answer is trusted before it is asked again.
+const DOCKER_RECHECK: Duration = Duration::from_secs(5);
 
 /// Prefix of the learning-curve metrics a run logs (step = training rows).
 pub const LEARNING_CURVE: &str = "learning_curve/";
@@ -20,8 +27,9 @@ pub struct Lab {
     pub catalog: Catalog,
     pub(crate) store: Store,
     cancel: Cancel,
-    /// The Docker client, shared by every handle once Docker answered.
-    deployer: Arc<Mutex<Option<Arc<Deployer>>>>,
+    /// The Docker client, shared by every handle, and when Docker last
+    /// answered it (yes or no).
+    deployer: Arc<Mutex<Option<DockerAnswer>>>,
 }
 
 impl Lab {
@@ -64,24 +72,37 @@ impl Lab {
         })
     }
 
-    /// The Docker client (with its runtime): the one made before while
-    /// Docker answers, else a new one (which asks Docker again).
+    /// The Docker client (with its async runtime), made once and shared.
+    /// Docker is asked again when its last answer is older than
+    /// [`DOCKER_RECHECK`] (a ping on the same connection, or a new client
+    /// when it had not answered), so polling does not ask on every call, a
+    /// Docker that stopped is noticed within that time (deploys then fall
+    /// back to a local process), and one that started is found too.
     pub(crate) fn deployer(&self) -> Result<Arc<Deployer>> {
-        let mut slot = self.deployer.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(d) = slot.as_ref() {
-            return Ok(d.clone());
+        let cached = self
+            .deployer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        // Asked outside the lock: a hung daemon must not block other handles.
+        if let Some((d, at)) = cached {
+            if at.elapsed() < DOCKER_RECHECK {
+                return Ok(d);
+            }
+            if d.docker_available().is_ok() && d.still_answers() {
+                self.remember(&d);
+                return Ok(d);
+            }
         }
+        // A new client: Docker's answer (yes or no) is kept as long.
         let d = Arc::new(Deployer::new()?);
-        if d.docker_available().is_ok() {
-            *slot = Some(d.clone());
-        }
+        self.remember(&d);
         Ok(d)
     }
 
-    /// Forget the shared Docker client (after Docker failed a call), so the
-    /// next one asks Docker again.
-    pub(crate) fn forget_deployer(&self) {
-        *self.deployer.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    fn remember(&self, d: &Arc<Deployer>) {
+        *self.deployer.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((d.clone(), Instant::now()));
     }
 
     /// Long work on this lab stops at its next checkpoint once `cancel` is

@@ -33,6 +33,7 @@ mod traffic;
 mod train;
 
 pub use cancel::Cancel;
+pub use data::{DatasetSummary, ModelChoice};
 pub use deploy::{DeployResult, PredictInput};
 pub use error::PipelineError;
 pub use events::{Event, Stage};

@@ -1,7 +1,6 @@
 //! What a front end shows at a glance, read-only: the state of each
 //! pipeline stage, Docker's availability and the deployments' live health.
 
-use lab_deploy::Deployer;
 use lab_store::{DeploymentRecord, DeploymentState, WindowRecord, now_ms};
 use serde::{Deserialize, Serialize};
 
@@ -70,10 +69,10 @@ fn ago(at: i64) -> String {
 impl Lab {
     /// Docker's availability, with what to do when it is missing.
     pub fn docker_status(&self) -> DockerStatus {
-        let status = Deployer::new().and_then(|d| d.docker_available());
-        if status.is_err() {
-            self.forget_deployer();
-        }
+        let status = self
+            .deployer()
+            .map_err(|e| e.to_string())
+            .and_then(|d| d.docker_available().map_err(|e| e.to_string()));
         match status {
             Ok(()) => DockerStatus {
                 available: true,

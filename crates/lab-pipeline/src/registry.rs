@@ -79,6 +79,17 @@ impl Lab {
             .collect()
     }
 
+    /// Register `run`'s model as a new version of `name`, or of the name
+    /// the pipeline gives its dataset and target when none is given.
+    pub fn register_run(&self, run: &str, name: Option<&str>) -> Result<ModelVersion> {
+        let run = self.run(run)?;
+        let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => n.to_string(),
+            None => crate::runs::model_name_for_run(&run),
+        };
+        self.register(&run.run_id, &name)
+    }
+
     /// Registered models (names, aliases, times).
     pub fn registered_models(&self) -> Result<Vec<RegisteredModel>> {
         Ok(self.store.list_registered_models()?)

@@ -408,17 +408,26 @@ impl Lab {
     pub fn traffic_request(&self, plan: &TrafficPlan) -> Result<TrafficRequest> {
         check_load(plan.requests, plan.rps)?;
         let svc = self.service(&plan.service)?;
-        let dataset = plan.dataset.clone().or(svc.dataset.clone()).ok_or_else(|| {
-            PipelineError::Invalid(format!(
-                "service `{}` has no dataset recorded: name one (--dataset), roll it out with `mlops-lab rollout` (or from Models in the app), or run the pipeline",
-                svc.name
-            ))
-        })?;
-        let scenario = match (&plan.scenario, &plan.dataset) {
-            (Some(s), _) => Some(s.as_str()),
-            // Another dataset than the service's: its own first scenario.
-            (None, Some(d)) if svc.dataset.as_ref() != Some(d) => None,
-            (None, _) => svc.scenario.as_deref(),
+        // The dataset: the plan's, else its scenario's, else the service's.
+        let scenario_owner = match &plan.scenario {
+            Some(sc) => Some(self.catalog.scenario(sc)?.0.name.clone()),
+            None => None,
+        };
+        let dataset = (plan.dataset.clone())
+            .or(scenario_owner)
+            .or(svc.dataset.clone())
+            .ok_or_else(|| {
+                PipelineError::Invalid(format!(
+                    "service `{}` has no dataset recorded: name the dataset or scenario to send, roll the model out again (rollout, or Deploy in Models), or run the pipeline",
+                    svc.name
+                ))
+            })?;
+        // The scenario: the plan's, else the service's when it sends the
+        // service's own dataset, else the dataset's first.
+        let scenario = match &plan.scenario {
+            Some(s) => Some(s.as_str()),
+            None if svc.dataset.as_ref() == Some(&dataset) => svc.scenario.as_deref(),
+            None => None,
         };
         let seed = plan.seed.unwrap_or_else(|| {
             std::time::SystemTime::now()

@@ -275,3 +275,42 @@ fn deployment_runtime_and_state_are_typed_and_stored_as_text() {
         (Some("local"), Some("stopped"))
     );
 }
+
+/// Further connections share the process's one lease: no new lease file,
+/// no migrations; they see each other's writes; the lease goes with the
+/// last connection.
+#[test]
+fn connections_share_the_lease_until_the_last_one_goes() {
+    let (_tmp, home) = home();
+    let leases = || {
+        std::fs::read_dir(home.root().join("locks"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "lock")
+            })
+            .count()
+    };
+    let first = Store::open(&home).unwrap();
+    assert_eq!(leases(), 1);
+    let second = first.connect().unwrap();
+    assert_eq!(leases(), 1, "connect takes no lease of its own");
+    let exp = second.get_or_create_experiment("shared").unwrap();
+    let run = second.create_run(&exp.experiment_id, "r", &[]).unwrap();
+    assert_eq!(first.get_run(&run.run_id).unwrap().run_name, "r");
+    drop(first);
+    // The run is still owned: the lease lives while a connection does.
+    assert_eq!(leases(), 1);
+    let other = Store::open(&home).unwrap();
+    assert_eq!(
+        other.get_run(&run.run_id).unwrap().status,
+        lab_store::RunStatus::Running,
+        "a live connection's run is not an orphan"
+    );
+    drop(second);
+    drop(other);
+    assert_eq!(leases(), 0);
+}

@@ -11,36 +11,9 @@ use tauri::ipc::Channel;
 use crate::state::{AppLab, Jobs, UiResult, sink, with_job, with_lab};
 use crate::views;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct DatasetInfo {
-    pub name: String,
-    pub title: String,
-    pub rows: usize,
-    pub columns: usize,
-    pub description: String,
-    pub targets: Vec<String>,
-    pub scenarios: Vec<String>,
-}
-
 #[tauri::command]
-pub async fn datasets(app: State<'_, AppLab>) -> UiResult<Vec<DatasetInfo>> {
-    with_lab(&app, |lab| {
-        Ok(lab
-            .catalog
-            .datasets
-            .iter()
-            .map(|d| DatasetInfo {
-                name: d.name.clone(),
-                title: d.title.clone(),
-                rows: d.rows,
-                columns: d.columns,
-                description: d.description.clone(),
-                targets: d.targets.iter().map(|t| t.name.clone()).collect(),
-                scenarios: d.scenarios.iter().map(|s| s.name.clone()).collect(),
-            })
-            .collect())
-    })
-    .await
+pub async fn datasets(app: State<'_, AppLab>) -> UiResult<Vec<lab_pipeline::DatasetSummary>> {
+    with_lab(&app, |lab| Ok(lab.dataset_summaries())).await
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,27 +44,13 @@ pub async fn validate(
     .await
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelChoice {
-    pub name: String,
-    pub params: Vec<lab_pipeline::ParamSpec>,
-}
-
 /// The models that fit a dataset's default task, with their parameters.
 #[tauri::command]
-pub async fn models_for(app: State<'_, AppLab>, dataset: String) -> UiResult<Vec<ModelChoice>> {
-    with_lab(&app, move |lab| {
-        let task = lab.catalog.dataset(&dataset)?.target(None)?.task;
-        Ok(ModelKind::ALL
-            .iter()
-            .filter(|k| k.supports(task))
-            .map(|k| ModelChoice {
-                name: k.to_string(),
-                params: lab_pipeline::param_specs(*k).to_vec(),
-            })
-            .collect())
-    })
-    .await
+pub async fn models_for(
+    app: State<'_, AppLab>,
+    dataset: String,
+) -> UiResult<Vec<lab_pipeline::ModelChoice>> {
+    with_lab(&app, move |lab| Ok(lab.models_for(&dataset)?)).await
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -106,11 +106,7 @@ pub async fn register(
     name: Option<String>,
 ) -> UiResult<lab_pipeline::ModelVersion> {
     with_lab(&app, move |lab| {
-        let run = lab.run(&run_id)?;
-        let name = name
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| lab_pipeline::model_name_for_run(&run));
-        Ok(lab.register(&run.run_id, &name)?)
+        Ok(lab.register_run(&run_id, name.as_deref())?)
     })
     .await
 }

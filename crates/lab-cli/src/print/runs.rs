@@ -114,9 +114,9 @@ impl Render for [Run] {
             "run id", "name", "status", "started", "dataset", "model", "metrics",
         ]);
         for r in self {
-            let m = ["accuracy", "f1_macro", "rmse", "r2", "inertia"]
+            let m = lab_pipeline::headline_metrics(&r.metrics, 4)
                 .iter()
-                .filter_map(|k| r.metrics.get(*k).map(|v| format!("{k}={v:.4}")))
+                .map(|(k, v)| format!("{k}={v:.4}"))
                 .collect::<Vec<_>>()
                 .join(" ");
             t.add_row(vec![
