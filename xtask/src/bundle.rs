@@ -80,20 +80,33 @@ pub fn build(debug: bool) -> Result<PathBuf> {
     let tauri = ensure_tauri_cli()?;
     let statics = statics::build()?;
     let profile = if debug { "debug" } else { "release" };
-    step(&format!("build the mlops-lab CLI ({profile})"));
-    let mut args = vec![
-        "build",
-        "--quiet",
-        "--locked",
-        "-p",
-        "lab-cli",
-        "--bin",
-        "mlops-lab",
-    ];
-    if !debug {
-        args.push("--release");
-    }
-    crate::sh::cargo(&args)?;
+    // The app and the CLI, built by cargo itself and then bundled (not
+    // `tauri build`, which builds the app package alone: a feature set of
+    // its own, so every crate twice). In debug, the workspace with all its
+    // targets: the very artifacts `cargo test --workspace` then reuses.
+    step(&format!("build the app and the mlops-lab CLI ({profile})"));
+    let args: &[&str] = if debug {
+        &[
+            "build",
+            "--quiet",
+            "--locked",
+            "--workspace",
+            "--all-targets",
+        ]
+    } else {
+        &[
+            "build",
+            "--quiet",
+            "--locked",
+            "--release",
+            "-p",
+            "mlops-lab-app",
+            "-p",
+            "lab-cli",
+            "--bins",
+        ]
+    };
+    crate::sh::cargo(args)?;
     let triple = host_triple()?;
     let target = target_dir()?;
     let sidecars = Path::new("src-tauri/binaries");
@@ -123,15 +136,15 @@ pub fn build(debug: bool) -> Result<PathBuf> {
             } }
         }
     });
-    step(&format!("cargo tauri build --bundles deb ({profile})"));
+    step(&format!("tauri bundle --bundles deb ({profile})"));
     let mut cmd = Command::new(&tauri);
-    cmd.args(["build", "--bundles", "deb", "--ci", "--config"])
+    cmd.args(["bundle", "--bundles", "deb", "--ci", "--config"])
         .arg(config.to_string())
         .current_dir("src-tauri");
     if debug {
         cmd.arg("--debug");
     }
-    run(&mut cmd).context("tauri could not bundle the app")?;
+    run(&mut cmd.env("CARGO_TARGET_DIR", &target)).context("tauri could not bundle the app")?;
     let dir = target.join(profile).join("bundle/deb");
     let deb = std::fs::read_dir(&dir)
         .with_context(|| format!("no bundle in {}", dir.display()))?
