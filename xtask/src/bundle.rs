@@ -144,7 +144,7 @@ pub fn build(debug: bool) -> Result<PathBuf> {
     if debug {
         cmd.arg("--debug");
     }
-    run(&mut cmd.env("CARGO_TARGET_DIR", &target)).context("tauri could not bundle the app")?;
+    run(cmd.env("CARGO_TARGET_DIR", &target)).context("tauri could not bundle the app")?;
     let dir = target.join(profile).join("bundle/deb");
     let deb = std::fs::read_dir(&dir)
         .with_context(|| format!("no bundle in {}", dir.display()))?
