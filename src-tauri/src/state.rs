@@ -91,12 +91,12 @@ impl<E: Into<PipelineError>> From<E> for UiError {
 
 pub type UiResult<T> = Result<T, UiError>;
 
-/// Run `f` on a handle of the app's lab, off the UI thread.
-pub async fn with_lab<T: Send + 'static>(
+/// Run `f` on `lab` off the UI thread, then give the handle back.
+async fn on_blocking_thread<T: Send + 'static>(
     app: &tauri::State<'_, AppLab>,
+    lab: Lab,
     f: impl FnOnce(&Lab) -> Result<T, UiError> + Send + 'static,
 ) -> UiResult<T> {
-    let lab = app.take()?;
     let (lab, r) = tauri::async_runtime::spawn_blocking(move || {
         let r = f(&lab);
         (lab, r)
@@ -108,6 +108,15 @@ pub async fn with_lab<T: Send + 'static>(
     })?;
     app.give_back(lab);
     r
+}
+
+/// Run `f` on a handle of the app's lab, off the UI thread.
+pub async fn with_lab<T: Send + 'static>(
+    app: &tauri::State<'_, AppLab>,
+    f: impl FnOnce(&Lab) -> Result<T, UiError> + Send + 'static,
+) -> UiResult<T> {
+    let lab = app.take()?;
+    on_blocking_thread(app, lab, f).await
 }
 
 /// Like [`with_lab`], for long work registered as `job` (cancellable).
@@ -130,22 +139,13 @@ pub async fn with_job<T: Send + 'static>(
                 message: format!("`{job}` is already running: wait for it or cancel it"),
             });
         }
-        jobs.insert(job.clone(), cancel.clone());
+        jobs.insert(job.clone(), cancel);
     }
-    let r = tauri::async_runtime::spawn_blocking(move || {
-        let r = f(&lab);
-        (lab, r)
-    })
-    .await;
+    let r = on_blocking_thread(app, lab, f).await;
     jobs.0
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .remove(&job);
-    let (lab, r) = r.map_err(|e| UiError {
-        code: "app.task".into(),
-        message: format!("the background task failed: {e}"),
-    })?;
-    app.give_back(lab);
     r
 }
 

@@ -10,7 +10,6 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::python::cache_dir;
 use crate::sh::{run, step};
 use crate::{desktop, statics};
 
@@ -23,33 +22,7 @@ const SIDECARS: [&str; 3] = ["mlops-lab", "lab-serve", "lab-gateway"];
 /// Tauri's CLI from npm (`@tauri-apps/cli` ships it prebuilt: seconds,
 /// where `cargo install tauri-cli` compiles ~700 crates), one pinned version.
 fn ensure_tauri_cli() -> Result<PathBuf> {
-    let dir = cache_dir()?.join("tools/tauri-cli").join(TAURI_CLI);
-    let bin = dir.join("node_modules/.bin/tauri");
-    let version = Command::new(&bin).arg("--version").output();
-    if version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(TAURI_CLI)) {
-        step(&format!(
-            "tauri-cli {TAURI_CLI} is installed ({})",
-            bin.display()
-        ));
-        return Ok(bin);
-    }
-    crate::ui::ensure_npm()?;
-    step(&format!(
-        "npm install @tauri-apps/cli@{TAURI_CLI} (into ~/.cache/mlops-lab/tools/tauri-cli)"
-    ));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    run(Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--save-exact",
-            "--prefix",
-        ])
-        .arg(&dir)
-        .arg(format!("@tauri-apps/cli@{TAURI_CLI}")))
-    .context("could not install Tauri's CLI from npm")?;
-    Ok(bin)
+    crate::ui::npm_tool("@tauri-apps/cli", TAURI_CLI, "tauri-cli", "tauri")
 }
 
 /// Cargo's target directory, as cargo itself resolves it (env, config,

@@ -14,17 +14,27 @@ const BIOME: &str = "2.6.8";
 
 /// Biome's binary, installed with npm once per version.
 fn ensure_biome() -> Result<PathBuf> {
-    let dir = cache_dir()?.join("tools/biome").join(BIOME);
-    let bin = dir.join("node_modules/.bin/biome");
-    if bin.is_file() {
-        step(&format!("Biome {BIOME} is installed ({})", bin.display()));
-        return Ok(bin);
+    npm_tool("@biomejs/biome", BIOME, "biome", "biome")
+}
+
+/// `package@version` from npm, installed once into
+/// `~/.cache/mlops-lab/tools/<dir>/<version>`; the path of its `bin`.
+pub fn npm_tool(package: &str, version: &str, dir: &str, bin: &str) -> Result<PathBuf> {
+    let prefix = cache_dir()?.join("tools").join(dir).join(version);
+    let path = prefix.join("node_modules/.bin").join(bin);
+    if path.is_file() {
+        step(&format!(
+            "{package} {version} is installed ({})",
+            path.display()
+        ));
+        return Ok(path);
     }
     ensure_npm()?;
     step(&format!(
-        "npm install @biomejs/biome@{BIOME} (into ~/.cache/mlops-lab/tools/biome)"
+        "npm install {package}@{version} (into ~/.cache/mlops-lab/tools/{dir})"
     ));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(&prefix)
+        .with_context(|| format!("cannot create {}", prefix.display()))?;
     run(Command::new("npm")
         .args([
             "install",
@@ -33,10 +43,10 @@ fn ensure_biome() -> Result<PathBuf> {
             "--save-exact",
             "--prefix",
         ])
-        .arg(&dir)
-        .arg(format!("@biomejs/biome@{BIOME}")))
-    .context("could not install Biome from npm")?;
-    Ok(bin)
+        .arg(&prefix)
+        .arg(format!("{package}@{version}")))
+    .with_context(|| format!("could not install {package} from npm"))?;
+    Ok(path)
 }
 
 /// npm, for the tools that come from its registry (Biome, Tauri's CLI).
