@@ -11,6 +11,7 @@
 
 mod deployments;
 mod home;
+mod logged_models;
 mod migrations;
 mod monitoring;
 mod progress;
@@ -20,11 +21,17 @@ mod tracking;
 
 pub use deployments::{DeploymentRecord, DeploymentRuntime, DeploymentState};
 pub use home::{LAB_ENTRIES, LabHome};
+pub use logged_models::{LoggedModel, LoggedModelMetric, LoggedModelStatus, NewLoggedModel};
 pub use monitoring::{AlertRecord, AlertRuleRecord, LogRow, RetrainRecord, Service, WindowRecord};
 pub use progress::LessonProgress;
-pub use registry::{ModelVersion, RegisteredModel};
+pub use registry::{ModelVersion, NewModelVersion, RegisteredModel};
+/// SQLite's error types, for callers that tell "busy" from other failures.
+pub use rusqlite::{Error as SqliteError, ErrorCode as SqliteErrorCode};
 pub use store::Store;
-pub use tracking::{Experiment, Metric, Run, RunFilter, RunStatus};
+pub use tracking::{
+    DatasetInput, Experiment, Metric, NewRun, Run, RunBatch, RunFilter, RunModel, RunStatus,
+    ViewType,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,6 +46,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    AlreadyExists(String),
     #[error("path `{0}` would leave the lab home; artifact paths must stay inside it")]
     PathEscape(String),
     #[error(

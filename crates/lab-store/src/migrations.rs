@@ -263,6 +263,106 @@ ALTER TABLE services ADD COLUMN gateway_start INTEGER;
 ALTER TABLE services ADD COLUMN gateway_exe TEXT;
 ALTER TABLE services ADD COLUMN gateway_token TEXT;
 "#,
+    // 6: what MLflow's client reads and writes beyond the lab's own
+    // pipeline (served by the tracking server): experiment, model and
+    // version tags, run users and deletion, MLflow 3 logged models, dataset
+    // inputs, and where a model version came from.
+    r#"
+CREATE TABLE experiment_tags (
+    experiment_id TEXT NOT NULL REFERENCES experiments(experiment_id) ON DELETE CASCADE,
+    key           TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, key)
+);
+ALTER TABLE runs ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN deleted_time INTEGER;
+CREATE TABLE registered_model_tags (
+    name  TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE,
+    key   TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (name, key)
+);
+CREATE TABLE model_version_tags (
+    name    TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    key     TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (name, version, key),
+    FOREIGN KEY (name, version) REFERENCES model_versions(name, version) ON DELETE CASCADE
+);
+-- 'lab': a model.json envelope that lab-serve serves; 'mlflow': logged by
+-- MLflow's client (e.g. a pickled scikit-learn model), which it cannot.
+ALTER TABLE model_versions ADD COLUMN origin TEXT NOT NULL DEFAULT 'lab';
+ALTER TABLE model_versions ADD COLUMN model_id TEXT;
+ALTER TABLE model_versions ADD COLUMN run_link TEXT NOT NULL DEFAULT '';
+CREATE TABLE logged_models (
+    model_id          TEXT PRIMARY KEY,
+    experiment_id     TEXT NOT NULL REFERENCES experiments(experiment_id),
+    name              TEXT NOT NULL,
+    -- relative to the lab home
+    artifact_location TEXT NOT NULL,
+    creation_time     INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('LOGGED_MODEL_PENDING','LOGGED_MODEL_READY','LOGGED_MODEL_UPLOAD_FAILED')),
+    status_message    TEXT NOT NULL DEFAULT '',
+    lifecycle_stage   TEXT NOT NULL DEFAULT 'active',
+    model_type        TEXT NOT NULL DEFAULT '',
+    source_run_id     TEXT,
+    user_id           TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX logged_models_by_experiment ON logged_models(experiment_id, creation_time);
+CREATE TABLE logged_model_tags (
+    model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (model_id, key)
+);
+CREATE TABLE logged_model_params (
+    model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (model_id, key)
+);
+-- Metrics logged against a model (MLflow 3), latest per key and dataset.
+CREATE TABLE logged_model_metrics (
+    model_id       TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+    key            TEXT NOT NULL,
+    value          REAL NOT NULL,
+    timestamp      INTEGER NOT NULL,
+    step           INTEGER NOT NULL,
+    run_id         TEXT,
+    dataset_name   TEXT NOT NULL DEFAULT '',
+    dataset_digest TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (model_id, key, dataset_name, dataset_digest)
+);
+-- Datasets a run used, as MLflow's dataset inputs record them.
+CREATE TABLE datasets (
+    dataset_uuid  TEXT PRIMARY KEY,
+    experiment_id TEXT NOT NULL REFERENCES experiments(experiment_id),
+    name          TEXT NOT NULL,
+    digest        TEXT NOT NULL,
+    source_type   TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    schema        TEXT NOT NULL DEFAULT '',
+    profile       TEXT NOT NULL DEFAULT '',
+    UNIQUE (experiment_id, name, digest)
+);
+CREATE TABLE run_inputs (
+    run_uuid     TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    dataset_uuid TEXT NOT NULL REFERENCES datasets(dataset_uuid),
+    -- JSON object of the input's tags (e.g. mlflow.data.context = train)
+    tags         TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (run_uuid, dataset_uuid)
+);
+-- Models a run logged (output) or used (input), MLflow 3.
+CREATE TABLE run_models (
+    run_uuid  TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+    model_id  TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('input','output')),
+    step      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_uuid, model_id, direction)
+);
+"#,
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

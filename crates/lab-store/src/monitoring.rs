@@ -238,7 +238,7 @@ impl Store {
     /// Store collected log lines; lines already stored (same instance and
     /// seq) are skipped. Returns how many were new. One transaction.
     pub fn insert_log_rows(&self, rows: &[LogRow]) -> Result<usize> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let mut n = 0;
         {
             let mut stmt = tx.prepare_cached(
@@ -308,7 +308,7 @@ impl Store {
     /// Late ground truth: `(request_id, row, label JSON)`. A label already
     /// received is kept. Returns how many were new.
     pub fn insert_ground_truth(&self, labels: &[(String, i64, String)]) -> Result<usize> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let mut n = 0;
         {
             let mut stmt = tx.prepare_cached(
@@ -450,7 +450,7 @@ impl Store {
 
     /// Replace the service's alert rules. One transaction.
     pub fn set_alert_rules(&self, service: &str, rules: &[AlertRuleRecord]) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         tx.execute("DELETE FROM alert_rules WHERE service = ?1", [service])?;
         for r in rules {
             tx.execute(

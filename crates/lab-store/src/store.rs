@@ -108,6 +108,15 @@ impl Store {
         })
     }
 
+    /// A write transaction that takes SQLite's write lock at BEGIN
+    /// (IMMEDIATE). A deferred transaction that reads first and writes later
+    /// fails at once with "database is locked" when another process wrote in
+    /// between (the busy timeout cannot help it); an immediate one waits its
+    /// turn, so the CLI, the app and the tracking server can write together.
+    pub(crate) fn write_tx(&self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+    }
+
     pub fn home(&self) -> &LabHome {
         &self.home
     }
@@ -143,7 +152,7 @@ impl Store {
                 continue;
             }
             let now = now_ms();
-            let tx = self.conn.unchecked_transaction()?;
+            let tx = self.write_tx()?;
             let changed = tx.execute(
                 "UPDATE runs SET status = 'FAILED', end_time = ?2, owner = NULL
                  WHERE run_uuid = ?1 AND status = 'RUNNING'",

@@ -75,6 +75,9 @@ pub struct Run {
     pub end_time: Option<i64>,
     /// Relative to the lab home.
     pub artifact_uri: String,
+    /// `active` or `deleted` (MLflow's soft delete).
+    pub lifecycle_stage: String,
+    pub user_id: String,
     pub params: BTreeMap<String, String>,
     pub metrics: BTreeMap<String, f64>,
     pub tags: BTreeMap<String, String>,
@@ -89,8 +92,57 @@ pub struct RunFilter {
     pub limit: Option<usize>,
 }
 
-const RUN_COLUMNS: &str =
-    "run_uuid, experiment_id, name, status, start_time, end_time, artifact_uri";
+const RUN_COLUMNS: &str = "run_uuid, experiment_id, name, status, start_time, end_time, artifact_uri, lifecycle_stage, user_id";
+
+/// Which lifecycle stages a search sees (MLflow's `ViewType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ViewType {
+    #[default]
+    ActiveOnly,
+    DeletedOnly,
+    All,
+}
+
+impl ViewType {
+    pub fn admits(self, lifecycle_stage: &str) -> bool {
+        match self {
+            ViewType::ActiveOnly => lifecycle_stage == "active",
+            ViewType::DeletedOnly => lifecycle_stage == "deleted",
+            ViewType::All => true,
+        }
+    }
+}
+
+/// A new run as MLflow's client creates it.
+#[derive(Debug, Clone, Default)]
+pub struct NewRun<'a> {
+    pub name: &'a str,
+    /// Milliseconds; now when `None`.
+    pub start_time: Option<i64>,
+    pub user_id: &'a str,
+    pub tags: &'a [(&'a str, &'a str)],
+}
+
+/// One dataset a run used (MLflow's `DatasetInput`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetInput {
+    pub name: String,
+    pub digest: String,
+    pub source_type: String,
+    pub source: String,
+    pub schema: String,
+    pub profile: String,
+    /// The input's tags, e.g. `mlflow.data.context` = `train`.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A model a run logged (`output`) or used (`input`), MLflow 3.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunModel {
+    pub model_id: String,
+    pub output: bool,
+    pub step: i64,
+}
 
 impl Store {
     pub fn get_or_create_experiment(&self, name: &str) -> Result<Experiment> {
@@ -103,7 +155,7 @@ impl Store {
         if let Some(e) = self.experiment_by_name(name)? {
             return Ok(e);
         }
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let next: i64 = tx.query_row(
             "SELECT COALESCE(MAX(CAST(experiment_id AS INTEGER)), 0) + 1 FROM experiments",
             [],
@@ -164,18 +216,45 @@ impl Store {
         run_name: &str,
         tags: &[(&str, &str)],
     ) -> Result<Run> {
+        self.create_run_with(
+            experiment_id,
+            &NewRun {
+                name: run_name,
+                tags,
+                ..NewRun::default()
+            },
+        )
+    }
+
+    /// Create a RUNNING run as MLflow's client asks for one (its own start
+    /// time and user). The experiment must be active.
+    pub fn create_run_with(&self, experiment_id: &str, new: &NewRun<'_>) -> Result<Run> {
         let exp = self.experiment(experiment_id)?;
+        if exp.lifecycle_stage != "active" {
+            return Err(StoreError::Invalid(format!(
+                "experiment `{}` is deleted: restore it before creating runs in it",
+                exp.name
+            )));
+        }
         let run_id = uuid::Uuid::new_v4().simple().to_string();
         let artifact_uri = format!("{}/{run_id}/artifacts", exp.artifact_location);
         self.home.confine(&artifact_uri)?;
         let now = now_ms();
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         tx.execute(
-            "INSERT INTO runs (run_uuid, experiment_id, name, status, start_time, artifact_uri, owner)
-             VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5, ?6)",
-            params![run_id, exp.experiment_id, run_name, now, artifact_uri, self.lease_name],
+            "INSERT INTO runs (run_uuid, experiment_id, name, status, start_time, artifact_uri, owner, user_id)
+             VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5, ?6, ?7)",
+            params![
+                run_id,
+                exp.experiment_id,
+                new.name,
+                new.start_time.unwrap_or(now),
+                artifact_uri,
+                self.lease_name,
+                new.user_id
+            ],
         )?;
-        for (k, v) in tags {
+        for (k, v) in new.tags {
             tx.execute(
                 "INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)",
                 params![run_id, k, v],
@@ -193,7 +272,7 @@ impl Store {
     /// logging a different value for an existing key is an error.
     pub fn log_params(&self, run_id: &str, params_: &[(String, String)]) -> Result<()> {
         self.require_active(run_id)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         for (k, v) in params_ {
             let old: Option<String> = tx
                 .query_row(
@@ -225,7 +304,7 @@ impl Store {
     /// updating the latest value per key.
     pub fn log_metrics(&self, run_id: &str, metrics: &[Metric]) -> Result<()> {
         self.require_active(run_id)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         for m in metrics {
             if !m.value.is_finite() {
                 return Err(StoreError::Invalid(format!(
@@ -252,7 +331,7 @@ impl Store {
 
     pub fn set_tags(&self, run_id: &str, tags: &[(&str, &str)]) -> Result<()> {
         self.run_exists(run_id)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         for (k, v) in tags {
             tx.execute(
                 "INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)",
@@ -435,8 +514,516 @@ fn row_to_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
         start_time: r.get(4)?,
         end_time: r.get(5)?,
         artifact_uri: r.get(6)?,
+        lifecycle_stage: r.get(7)?,
+        user_id: r.get(8)?,
         params: BTreeMap::new(),
         metrics: BTreeMap::new(),
         tags: BTreeMap::new(),
     })
+}
+
+/// One batch of MLflow writes to a run (`runs/log-batch` and the single
+/// `log-metric`, `log-parameter`, `set-tag` calls).
+#[derive(Debug, Clone, Default)]
+pub struct RunBatch {
+    pub metrics: Vec<Metric>,
+    pub params: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
+    /// The logged model the metrics belong to, if any (MLflow 3).
+    pub model_id: Option<String>,
+    pub dataset: Option<(String, String)>,
+}
+
+// What MLflow's API adds to experiments and runs: creation with a clash
+// check, tags, renames, soft deletes, batches with MLflow's rules, bulk
+// search and dataset and model inputs.
+impl Store {
+    /// Create an experiment; a name already taken (even by a deleted
+    /// experiment) is [`StoreError::AlreadyExists`], as in MLflow.
+    pub fn create_experiment(&self, name: &str, tags: &[(String, String)]) -> Result<Experiment> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid(
+                "an experiment name cannot be empty".into(),
+            ));
+        }
+        let tx = self.write_tx()?;
+        let taken: Option<String> = tx
+            .query_row(
+                "SELECT lifecycle_stage FROM experiments WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(stage) = taken {
+            let hint = if stage == "deleted" {
+                " (it is deleted: restore it, or pick another name)"
+            } else {
+                ""
+            };
+            return Err(StoreError::AlreadyExists(format!(
+                "experiment `{name}` already exists{hint}"
+            )));
+        }
+        let next: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(CAST(experiment_id AS INTEGER)), 0) + 1 FROM experiments",
+            [],
+            |r| r.get(0),
+        )?;
+        let id = next.to_string();
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time)
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![id, name, format!("artifacts/{id}"), now],
+        )?;
+        for (k, v) in tags {
+            tx.execute(
+                "INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?1, ?2, ?3)",
+                params![id, k, v],
+            )?;
+        }
+        tx.commit()?;
+        self.experiment(&id)
+    }
+
+    pub fn experiment_tags(&self, id: &str) -> Result<BTreeMap<String, String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, value FROM experiment_tags WHERE experiment_id = ?1")?;
+        Ok(stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn set_experiment_tag(&self, id: &str, key: &str, value: &str) -> Result<()> {
+        self.experiment(id)?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?1, ?2, ?3)",
+            params![id, key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_experiment_tag(&self, id: &str, key: &str) -> Result<()> {
+        self.experiment(id)?;
+        let n = self.conn.execute(
+            "DELETE FROM experiment_tags WHERE experiment_id = ?1 AND key = ?2",
+            params![id, key],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "tag `{key}` of experiment {id}"
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn rename_experiment(&self, id: &str, new_name: &str) -> Result<()> {
+        let new_name = new_name.trim();
+        if new_name.is_empty() {
+            return Err(StoreError::Invalid(
+                "an experiment name cannot be empty".into(),
+            ));
+        }
+        let exp = self.experiment(id)?;
+        if exp.lifecycle_stage != "active" {
+            return Err(StoreError::Invalid(format!(
+                "experiment `{}` is deleted: restore it before renaming it",
+                exp.name
+            )));
+        }
+        let tx = self.write_tx()?;
+        let clash: Option<String> = tx
+            .query_row(
+                "SELECT experiment_id FROM experiments WHERE name = ?1 AND experiment_id != ?2",
+                params![new_name, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if clash.is_some() {
+            return Err(StoreError::AlreadyExists(format!(
+                "experiment `{new_name}` already exists"
+            )));
+        }
+        tx.execute(
+            "UPDATE experiments SET name = ?2, last_update_time = ?3 WHERE experiment_id = ?1",
+            params![id, new_name, now_ms()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Soft-delete (or restore) an experiment and its runs, as MLflow does.
+    pub fn set_experiment_deleted(&self, id: &str, deleted: bool) -> Result<()> {
+        let exp = self.experiment(id)?;
+        let (from, to) = stages(deleted);
+        if exp.lifecycle_stage != from {
+            return Err(StoreError::Invalid(format!(
+                "experiment `{}` is already {}",
+                exp.name, exp.lifecycle_stage
+            )));
+        }
+        let now = now_ms();
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE experiments SET lifecycle_stage = ?2, last_update_time = ?3 WHERE experiment_id = ?1",
+            params![id, to, now],
+        )?;
+        tx.execute(
+            "UPDATE runs SET lifecycle_stage = ?2, deleted_time = ?3 WHERE experiment_id = ?1 AND lifecycle_stage = ?4",
+            params![id, to, deleted.then_some(now), from],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Soft-delete (or restore) a run.
+    pub fn set_run_deleted(&self, run_id: &str, deleted: bool) -> Result<()> {
+        self.run_exists(run_id)?;
+        let (_, to) = stages(deleted);
+        self.conn.execute(
+            "UPDATE runs SET lifecycle_stage = ?2, deleted_time = ?3 WHERE run_uuid = ?1",
+            params![run_id, to, deleted.then_some(now_ms())],
+        )?;
+        Ok(())
+    }
+
+    /// MLflow's `runs/update`: a new status (ending the run when it is
+    /// terminal), an end time and a new name (kept in `mlflow.runName`).
+    pub fn update_run(
+        &self,
+        run_id: &str,
+        status: Option<RunStatus>,
+        end_time: Option<i64>,
+        run_name: Option<&str>,
+    ) -> Result<Run> {
+        self.require_not_deleted(run_id)?;
+        let tx = self.write_tx()?;
+        if let Some(status) = status {
+            let terminal = !matches!(status, RunStatus::Running | RunStatus::Scheduled);
+            tx.execute(
+                "UPDATE runs SET status = ?2,
+                     end_time = CASE WHEN ?4 THEN COALESCE(?3, end_time, ?5) ELSE ?3 END,
+                     owner = CASE WHEN ?4 THEN NULL ELSE owner END
+                 WHERE run_uuid = ?1",
+                params![run_id, status.as_str(), end_time, terminal, now_ms()],
+            )?;
+        } else if let Some(end) = end_time {
+            tx.execute(
+                "UPDATE runs SET end_time = ?2 WHERE run_uuid = ?1",
+                params![run_id, end],
+            )?;
+        }
+        if let Some(name) = run_name.filter(|n| !n.is_empty()) {
+            tx.execute(
+                "UPDATE runs SET name = ?2 WHERE run_uuid = ?1",
+                params![run_id, name],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?1, 'mlflow.runName', ?2)",
+                params![run_id, name],
+            )?;
+        }
+        tx.commit()?;
+        self.get_run(run_id)
+    }
+
+    pub fn delete_tag(&self, run_id: &str, key: &str) -> Result<()> {
+        self.require_not_deleted(run_id)?;
+        let n = self.conn.execute(
+            "DELETE FROM tags WHERE run_uuid = ?1 AND key = ?2",
+            params![run_id, key],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("tag `{key}` of run {run_id}")));
+        }
+        Ok(())
+    }
+
+    fn require_not_deleted(&self, run_id: &str) -> Result<()> {
+        let stage: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT lifecycle_stage FROM runs WHERE run_uuid = ?1",
+                [run_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match stage.as_deref() {
+            None => Err(StoreError::NotFound(format!("run `{run_id}`"))),
+            Some("active") => Ok(()),
+            Some(s) => Err(StoreError::Invalid(format!(
+                "run {run_id} is {s}: restore it before changing it"
+            ))),
+        }
+    }
+
+    /// Metrics, params and tags in one transaction, with MLflow's rules: a
+    /// run that is not deleted takes writes even after it ended; a param
+    /// may be logged again with the same value but never changed; `runName`
+    /// in tags renames the run.
+    pub fn log_batch(&self, run_id: &str, batch: &RunBatch) -> Result<()> {
+        self.require_not_deleted(run_id)?;
+        for m in &batch.metrics {
+            if !m.value.is_finite() {
+                return Err(StoreError::Invalid(format!(
+                    "metric `{}` = {} is not a finite number; MLOps Lab stores finite values only",
+                    m.key, m.value
+                )));
+            }
+        }
+        let tx = self.write_tx()?;
+        for (k, v) in &batch.params {
+            let old: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2",
+                    params![run_id, k],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match old {
+                Some(o) if &o == v => {}
+                Some(o) => {
+                    return Err(StoreError::Invalid(format!(
+                        "Changing param values is not allowed. Param with key='{k}' was already logged with value='{o}' for run ID='{run_id}'. Attempted logging new value '{v}'."
+                    )));
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)",
+                        params![run_id, k, v],
+                    )?;
+                }
+            }
+        }
+        for m in &batch.metrics {
+            tx.execute(
+                "INSERT OR IGNORE INTO metrics (run_uuid, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![run_id, m.key, m.value, m.timestamp, m.step],
+            )?;
+            tx.execute(
+                "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value,
+                    timestamp = excluded.timestamp, step = excluded.step
+                 WHERE excluded.step > latest_metrics.step
+                    OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
+                params![run_id, m.key, m.value, m.timestamp, m.step],
+            )?;
+            if let Some(model_id) = &batch.model_id {
+                let (dname, ddigest) = batch.dataset.clone().unwrap_or_default();
+                tx.execute(
+                    "INSERT INTO logged_model_metrics (model_id, key, value, timestamp, step, run_id, dataset_name, dataset_digest)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM logged_models WHERE model_id = ?1)
+                     ON CONFLICT (model_id, key, dataset_name, dataset_digest) DO UPDATE SET value = excluded.value,
+                        timestamp = excluded.timestamp, step = excluded.step, run_id = excluded.run_id",
+                    params![model_id, m.key, m.value, m.timestamp, m.step, run_id, dname, ddigest],
+                )?;
+            }
+        }
+        for (k, v) in &batch.tags {
+            tx.execute(
+                "INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)",
+                params![run_id, k, v],
+            )?;
+            if k == "mlflow.runName" {
+                tx.execute(
+                    "UPDATE runs SET name = ?2 WHERE run_uuid = ?1",
+                    params![run_id, v],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every run of `experiment_ids` that `view` admits, filled with
+    /// params, latest metrics and tags in three queries (for search).
+    pub fn runs_in(&self, experiment_ids: &[String], view: ViewType) -> Result<Vec<Run>> {
+        if experiment_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = (1..=experiment_ids.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let stage = match view {
+            ViewType::ActiveOnly => " AND lifecycle_stage = 'active'",
+            ViewType::DeletedOnly => " AND lifecycle_stage = 'deleted'",
+            ViewType::All => "",
+        };
+        let args = rusqlite::params_from_iter(experiment_ids.iter());
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE experiment_id IN ({marks}){stage}"
+        ))?;
+        let mut runs: Vec<Run> = stmt
+            .query_map(args, row_to_run)?
+            .collect::<rusqlite::Result<_>>()?;
+        let index: std::collections::HashMap<String, usize> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.run_id.clone(), i))
+            .collect();
+        for (table, kind) in [("params", 0), ("latest_metrics", 1), ("tags", 2)] {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT x.run_uuid, x.key, x.value FROM {table} x JOIN runs r ON r.run_uuid = x.run_uuid
+                 WHERE r.experiment_id IN ({marks})"
+            ))?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(experiment_ids.iter()))?;
+            while let Some(row) = rows.next()? {
+                let id: String = row.get(0)?;
+                let Some(&i) = index.get(&id) else { continue };
+                let key: String = row.get(1)?;
+                match kind {
+                    0 => {
+                        runs[i].params.insert(key, row.get(2)?);
+                    }
+                    1 => {
+                        runs[i].metrics.insert(key, row.get(2)?);
+                    }
+                    _ => {
+                        runs[i].tags.insert(key, row.get(2)?);
+                    }
+                }
+            }
+        }
+        Ok(runs)
+    }
+
+    /// The full history of each metric of a run logged more than once.
+    pub fn stepped_metrics(&self, run_id: &str) -> Result<BTreeMap<String, Vec<Metric>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT key, value, timestamp, step FROM metrics WHERE run_uuid = ?1
+               AND key IN (SELECT key FROM metrics WHERE run_uuid = ?1 GROUP BY key HAVING COUNT(*) > 1)
+             ORDER BY key, step, timestamp",
+        )?;
+        let mut out: BTreeMap<String, Vec<Metric>> = BTreeMap::new();
+        let rows = stmt.query_map([run_id], |r| {
+            Ok(Metric {
+                key: r.get(0)?,
+                value: r.get(1)?,
+                timestamp: r.get(2)?,
+                step: r.get(3)?,
+            })
+        })?;
+        for m in rows {
+            let m = m?;
+            out.entry(m.key.clone()).or_default().push(m);
+        }
+        Ok(out)
+    }
+
+    /// The latest value of each metric of a run, with its step and time.
+    pub fn latest_metrics(&self, run_id: &str) -> Result<Vec<Metric>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT key, value, timestamp, step FROM latest_metrics WHERE run_uuid = ?1 ORDER BY key",
+        )?;
+        Ok(stmt
+            .query_map([run_id], |r| {
+                Ok(Metric {
+                    key: r.get(0)?,
+                    value: r.get(1)?,
+                    timestamp: r.get(2)?,
+                    step: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Record the datasets a run used (idempotent per dataset).
+    pub fn log_inputs(&self, run_id: &str, inputs: &[DatasetInput]) -> Result<()> {
+        self.require_not_deleted(run_id)?;
+        let run = self.get_run(run_id)?;
+        let tx = self.write_tx()?;
+        for d in inputs {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT dataset_uuid FROM datasets WHERE experiment_id = ?1 AND name = ?2 AND digest = ?3",
+                    params![run.experiment_id, d.name, d.digest],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let id = match existing {
+                Some(id) => id,
+                None => {
+                    let id = uuid::Uuid::new_v4().simple().to_string();
+                    tx.execute(
+                        "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![id, run.experiment_id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile],
+                    )?;
+                    id
+                }
+            };
+            let tags = serde_json::to_string(&d.tags).unwrap_or_else(|_| "{}".into());
+            tx.execute(
+                "INSERT INTO run_inputs (run_uuid, dataset_uuid, tags) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (run_uuid, dataset_uuid) DO UPDATE SET tags = excluded.tags",
+                params![run_id, id, tags],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn run_inputs(&self, run_id: &str) -> Result<Vec<DatasetInput>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.tags
+             FROM run_inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid
+             WHERE i.run_uuid = ?1 ORDER BY d.name",
+        )?;
+        Ok(stmt
+            .query_map([run_id], |r| {
+                let tags: String = r.get(6)?;
+                Ok(DatasetInput {
+                    name: r.get(0)?,
+                    digest: r.get(1)?,
+                    source_type: r.get(2)?,
+                    source: r.get(3)?,
+                    schema: r.get(4)?,
+                    profile: r.get(5)?,
+                    tags: serde_json::from_str(&tags).unwrap_or_default(),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Record models a run logged (`output`) or used.
+    pub fn log_run_models(&self, run_id: &str, models: &[RunModel]) -> Result<()> {
+        self.require_not_deleted(run_id)?;
+        let tx = self.write_tx()?;
+        for m in models {
+            tx.execute(
+                "INSERT OR REPLACE INTO run_models (run_uuid, model_id, direction, step) VALUES (?1, ?2, ?3, ?4)",
+                params![run_id, m.model_id, if m.output { "output" } else { "input" }, m.step],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn run_models(&self, run_id: &str) -> Result<Vec<RunModel>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT model_id, direction, step FROM run_models WHERE run_uuid = ?1 ORDER BY model_id",
+        )?;
+        Ok(stmt
+            .query_map([run_id], |r| {
+                let dir: String = r.get(1)?;
+                Ok(RunModel {
+                    model_id: r.get(0)?,
+                    output: dir == "output",
+                    step: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// (from, to) lifecycle stages of a delete (`true`) or restore.
+fn stages(deleted: bool) -> (&'static str, &'static str) {
+    if deleted {
+        ("active", "deleted")
+    } else {
+        ("deleted", "active")
+    }
 }
