@@ -134,6 +134,14 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Serve MLflow's tracking and registry REST API over this lab, on
+    /// 127.0.0.1 only, until Ctrl-C: MLflow's own client logs runs and
+    /// models here, and they show up in the lab as its own do.
+    TrackingServer {
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = lab_pipeline::TRACKING_DEFAULT_PORT)]
+        port: u16,
+    },
     /// List a model's parameters and their defaults.
     Params {
         /// e.g. logistic-regression

@@ -16,6 +16,8 @@ pub enum PipelineError {
     Deploy(lab_deploy::DeployError),
     #[error(transparent)]
     Monitor(#[from] lab_monitor::MonitorError),
+    #[error(transparent)]
+    Tracking(#[from] lab_tracking::TrackingError),
     #[error("{0}")]
     Invalid(String),
     #[error("{0} not found")]
@@ -57,6 +59,7 @@ impl PipelineError {
             PipelineError::Store(e) => match e {
                 S::NotFound(_) => "store.not_found",
                 S::Invalid(_) => "store.invalid",
+                S::AlreadyExists(_) => "store.already_exists",
                 S::PathEscape(_) => "store.path_escape",
                 S::SchemaTooNew { .. } => "store.schema_too_new",
                 S::Io { .. } => "store.io",
@@ -73,6 +76,10 @@ impl PipelineError {
                 _ => "deploy.error",
             },
             PipelineError::Monitor(_) => "monitor.invalid",
+            PipelineError::Tracking(e) => match e {
+                lab_tracking::TrackingError::PortInUse { .. } => "tracking.port_in_use",
+                _ => "tracking.error",
+            },
             PipelineError::Invalid(_) => "invalid",
             PipelineError::Cancelled(_) => "cancelled",
             PipelineError::NotFound(_) | PipelineError::NotFoundHint { .. } => "not_found",

@@ -72,6 +72,22 @@ impl Lab {
         })
     }
 
+    /// Serve MLflow's tracking and registry REST API over this lab's store
+    /// on `127.0.0.1:port` (0: any free port), in the background; with
+    /// `until_signal`, it also stops on Ctrl-C or SIGTERM.
+    pub fn tracking_server(
+        &self,
+        port: u16,
+        until_signal: bool,
+    ) -> Result<lab_tracking::TrackingServer> {
+        let store = self.store.connect()?;
+        Ok(if until_signal {
+            lab_tracking::TrackingServer::start_until_signal(store, port)?
+        } else {
+            lab_tracking::TrackingServer::start(store, port)?
+        })
+    }
+
     /// The Docker client (with its async runtime), made once and shared.
     /// Docker is asked again when its last answer is older than
     /// [`DOCKER_RECHECK`] (a ping on the same connection, or a new client

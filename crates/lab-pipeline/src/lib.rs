@@ -61,6 +61,7 @@ pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 
 /// Whether a file is a statically linked executable (what an empty image runs).
 pub use lab_deploy::is_static_elf;
+pub use lab_tracking::{DEFAULT_PORT as TRACKING_DEFAULT_PORT, MLFLOW_API_VERSION, TrackingServer};
 
 // Re-exported so front ends need no direct dependency for the types they show.
 pub use lab_data::{Catalog, DatasetSpec, Profile, ValidationReport};

@@ -7,6 +7,7 @@ mod models;
 mod monitor;
 mod pipeline;
 mod runs;
+mod tracking;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 },
         } => pipeline::run(&ctx, scenario, requests, rps, local),
         Command::Reset { yes } => pipeline::reset(&ctx, yes),
+        Command::TrackingServer { port } => tracking::serve(&ctx, port),
     }
 }
 

@@ -159,6 +159,17 @@ impl Render for RunDetail {
         )?;
         writeln!(out, "{}", pairs("tag", &r.tags, String::clone))?;
         learning_curve(self, out)?;
+        for (key, points) in &self.metric_histories {
+            let mut t = table(&["step", key]);
+            for (step, v) in points {
+                t.add_row(vec![step.to_string(), format!("{v:.6}")]);
+            }
+            writeln!(
+                out,
+                "history of {key}:
+{t}"
+            )?;
+        }
         if let Some(cm) = &self.confusion_matrix {
             writeln!(
                 out,
