@@ -51,6 +51,29 @@ pub fn learning_curve(
     .map_err(chart_err)
 }
 
+/// A metric logged at several steps (e.g. by MLflow's client), by step.
+pub fn metric_history(
+    metric: &str,
+    points: &[lab_pipeline::HistoryPoint],
+) -> Result<String, UiError> {
+    lab_charts::line_chart(
+        &LineChart {
+            title: format!("{metric} by step"),
+            x_label: "step".into(),
+            y_label: metric.into(),
+            series: vec![Series {
+                name: metric.into(),
+                points: points.iter().map(|(step, v)| (*step as f64, *v)).collect(),
+            }],
+            threshold: None,
+            markers: true,
+            y_from_zero: false,
+        },
+        SMALL,
+    )
+    .map_err(chart_err)
+}
+
 pub fn confusion(classes: &[String], m: &[Vec<usize>]) -> Result<String, UiError> {
     lab_charts::confusion_matrix(
         "confusion matrix (test split)",

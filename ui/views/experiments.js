@@ -54,8 +54,10 @@ const runDetail = (d) => {
     <h3>Metric history</h3>${
       d.history_svg
         ? chart(d.history_svg, `learning curve of ${d.primary_metric}`)
-        : html`<p class="muted">This run logged no metric history.</p>`
-    }
+        : d.stepped_svgs.length
+          ? ""
+          : html`<p class="muted">This run logged no metric history.</p>`
+    }${d.stepped_svgs.map(([key, svg]) => chart(svg, `${key} by step`))}
     ${
       d.confusion_svg
         ? html`<h3>Confusion matrix</h3>

@@ -48,9 +48,9 @@ impl Lab {
         sink: &dyn Fn(Event),
     ) -> Result<DeployResult> {
         let mv = self.resolve_model(model)?;
-        let artifact = self.home().confine(&mv.source)?;
         // Refuse an artifact this build cannot serve before building anything.
         self.load_artifact(&mv)?;
+        let artifact = self.home().confine(&mv.source)?;
         let deployer = self.deployer()?;
         let mut fallback_reason = None;
         let local = if local {

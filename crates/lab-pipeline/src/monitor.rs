@@ -149,6 +149,7 @@ impl Lab {
     }
 
     pub(crate) fn reference_of(&self, mv: &ModelVersion) -> Result<Reference> {
+        crate::registry::require_servable(mv)?;
         let rel = mv
             .source
             .strip_suffix("model/model.json")

@@ -100,7 +100,11 @@ impl Lab {
         Ok(self.store.list_model_versions(name)?)
     }
 
+    /// The version's model, when MLOps Lab's server can serve it. A model
+    /// MLflow's client logged (a pickled scikit-learn model, say) is
+    /// refused plainly: lab-serve serves linfa models in the lab's envelope.
     pub fn load_artifact(&self, mv: &ModelVersion) -> Result<ModelArtifact> {
+        require_servable(mv)?;
         let path = self.home().confine(&mv.source)?;
         Ok(ModelArtifact::load(&path)?)
     }
@@ -158,4 +162,20 @@ impl Lab {
         };
         Ok((mv, rollout))
     }
+}
+
+/// A version MLflow's client logged is in MLflow's format (a pickled
+/// scikit-learn model, say): lab-serve serves linfa models in the lab's
+/// envelope only, so say so plainly before anything is built.
+pub(crate) fn require_servable(mv: &ModelVersion) -> Result<()> {
+    if mv.servable() {
+        return Ok(());
+    }
+    Err(PipelineError::Invalid(format!(
+        "{} v{} was logged by MLflow's client (source {}, run {}): it is a model in MLflow's format, \
+                 which MLOps Lab's Rust server cannot serve. Serve a model MLOps Lab trained: `mlops-lab train`, \
+                 then `mlops-lab models register RUN_ID --name NAME`. (MLflow itself serves this one with \
+                 `mlflow models serve -m models:/{}/{}`.)",
+        mv.name, mv.version, mv.source, mv.run_id, mv.name, mv.version
+    )))
 }

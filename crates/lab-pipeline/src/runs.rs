@@ -51,6 +51,9 @@ pub struct RunDetail {
     pub confusion_matrix: Option<Vec<Vec<usize>>>,
     /// The model versions registered from this run.
     pub registered: Vec<lab_store::ModelVersion>,
+    /// Every other metric logged more than once (e.g. per epoch or step
+    /// by MLflow's client), as (step, value) in step order.
+    pub metric_histories: std::collections::BTreeMap<String, Vec<HistoryPoint>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -202,7 +205,15 @@ impl Lab {
                     .filter(|v| v.run_id == run.run_id),
             );
         }
+        let metric_histories = self
+            .store
+            .stepped_metrics(&run.run_id)?
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with(LEARNING_CURVE))
+            .map(|(k, points)| (k, points.into_iter().map(|m| (m.step, m.value)).collect()))
+            .collect();
         Ok(RunDetail {
+            metric_histories,
             metrics,
             run,
             experiment,

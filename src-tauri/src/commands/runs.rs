@@ -37,6 +37,8 @@ pub struct RunDetailView {
     /// The learning curve (the run's metric history) and the confusion
     /// matrix, drawn.
     pub history_svg: Option<String>,
+    /// Each other metric logged at several steps: (metric, chart).
+    pub stepped_svgs: Vec<(String, String)>,
     pub confusion_svg: Option<String>,
 }
 
@@ -59,9 +61,15 @@ pub async fn run_detail(app: State<'_, AppLab>, run_id: String) -> UiResult<RunD
             Some(m) if !detail.classes.is_empty() => Some(views::confusion(&detail.classes, m)?),
             _ => None,
         };
+        let stepped_svgs = detail
+            .metric_histories
+            .iter()
+            .map(|(k, points)| Ok((k.clone(), views::metric_history(k, points)?)))
+            .collect::<Result<_, crate::state::UiError>>()?;
         Ok(RunDetailView {
             detail,
             history_svg,
+            stepped_svgs,
             confusion_svg,
         })
     })
