@@ -10,6 +10,7 @@ mod docker;
 mod install;
 mod monitor;
 mod safety;
+mod tracking;
 
 #[test]
 fn train_json_reports_run_id_and_accuracy() {

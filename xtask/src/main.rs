@@ -181,7 +181,7 @@ fn test(extra: &[String]) -> Result<()> {
     step("the static model server and gateway that deploys use");
     let statics = statics::ensure()?;
     step(
-        "the reference clients in a Python venv (tritonclient, prometheus_client, hadolint, SciPy)",
+        "the reference clients in a Python venv (tritonclient, prometheus_client, hadolint, SciPy, MLflow's client)",
     );
     let venv = python::ensure_venv(python::TESTS)?;
     // The tests find the clients through MLOPS_LAB_VENV.
