@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "first_paint",
     "ui_settings",
     "docker_status",
+    "tracking_server",
     "overview",
     "datasets",
     "profile",

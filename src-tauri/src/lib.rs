@@ -41,13 +41,16 @@ pub fn builder<R: tauri::Runtime>(
     b: tauri::Builder<R>,
     lab: lab_pipeline::Lab,
 ) -> tauri::Builder<R> {
-    b.manage(AppLab::new(lab))
+    let tracking = state::Tracking::start(&lab);
+    b.manage(tracking)
+        .manage(AppLab::new(lab))
         .manage(Jobs::default())
         .invoke_handler(tauri::generate_handler![
             app::cancel,
             app::first_paint,
             app::ui_settings,
             app::docker_status,
+            app::tracking_server,
             app::overview,
             data::datasets,
             data::profile,

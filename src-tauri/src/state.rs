@@ -155,3 +155,68 @@ pub fn sink(ch: &Channel<Event>) -> impl Fn(Event) + '_ {
         let _ = ch.send(e);
     }
 }
+
+/// The MLflow tracking server the app runs over its lab, for the learner's
+/// own MLflow client: on MLflow's usual port 5000 when it is free, else on
+/// any free port. It stops with the app.
+pub struct Tracking {
+    server: Mutex<Option<lab_pipeline::TrackingServer>>,
+    info: TrackingInfo,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrackingInfo {
+    /// What `MLFLOW_TRACKING_URI` should be, when the server runs.
+    pub uri: Option<String>,
+    /// Why it does not run.
+    pub error: Option<String>,
+    pub mlflow_version: &'static str,
+}
+
+impl Tracking {
+    pub fn start(lab: &Lab) -> Tracking {
+        let started = lab
+            .tracking_server(lab_pipeline::TRACKING_DEFAULT_PORT, false)
+            .or_else(|_| lab.tracking_server(0, false));
+        let (server, info) = match started {
+            Ok(s) => {
+                let uri = s.uri();
+                (
+                    Some(s),
+                    TrackingInfo {
+                        uri: Some(uri),
+                        error: None,
+                        mlflow_version: lab_pipeline::MLFLOW_API_VERSION,
+                    },
+                )
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the MLflow tracking server did not start");
+                (
+                    None,
+                    TrackingInfo {
+                        uri: None,
+                        error: Some(e.to_string()),
+                        mlflow_version: lab_pipeline::MLFLOW_API_VERSION,
+                    },
+                )
+            }
+        };
+        Tracking {
+            server: Mutex::new(server),
+            info,
+        }
+    }
+
+    pub fn info(&self) -> TrackingInfo {
+        self.info.clone()
+    }
+}
+
+impl Drop for Tracking {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            s.stop();
+        }
+    }
+}

@@ -90,6 +90,11 @@ seen = {}
 try:
     find('body[data-ready="home"]')
     seen["stages"] = int(script('return document.querySelectorAll("#stages .stage").length'))
+    seen["tracking_uri"] = script('return document.querySelector("#tracking-uri")?.textContent ?? ""')
+    if seen["tracking_uri"].startswith("MLFLOW_TRACKING_URI="):
+        base = seen["tracking_uri"].split("=", 1)[1]
+        with urllib.request.urlopen(f"{base}/health", timeout=10) as r:
+            seen["tracking_health"] = r.read().decode()
     shot("home" if step == "train" else "home-after-restart")
     if step == "train":
         click('nav a[data-view="data"]')

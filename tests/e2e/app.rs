@@ -133,6 +133,13 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
     };
     let trained = step("train");
     assert_eq!(trained["stages"], 7, "{trained}");
+    // The app runs an MLflow tracking server over its lab and says where.
+    let uri = trained["tracking_uri"].as_str().unwrap_or_default();
+    assert!(
+        uri.starts_with("MLFLOW_TRACKING_URI=http://127.0.0.1:"),
+        "{trained}"
+    );
+    assert_eq!(trained["tracking_health"], "OK", "{trained}");
     assert_eq!(trained["profile_rows"], 12, "{trained}");
     // One histogram per column, drawn by lab-charts.
     assert_eq!(trained["histograms"], 12, "{trained}");

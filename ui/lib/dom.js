@@ -55,3 +55,19 @@ export const num = (x, digits = 4) => {
 export const when = (ms) => (ms ? new Date(ms).toLocaleString() : "—");
 export const mb = (bytes) => (bytes == null ? "—" : `${(bytes / 1e6).toFixed(1)} MB`);
 export const title = (s) => s[0].toUpperCase() + s.slice(1);
+
+// Copy text to the clipboard: the Clipboard API, else a selection copy.
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return;
+  } catch {
+    // not allowed here: copy through a selection instead
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  document.body.append(area);
+  area.select();
+  document.execCommand("copy");
+  area.remove();
+}

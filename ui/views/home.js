@@ -1,6 +1,6 @@
 // Home: the pipeline strip (one card per stage) and "run the whole pipeline".
-import { $, $$, html, mb, num, setHtml, title } from "../lib/dom.js";
-import { call, dockerStatus, longWork, settings } from "../lib/ipc.js";
+import { $, $$, copyText, html, mb, num, setHtml, title } from "../lib/dom.js";
+import { call, dockerStatus, longWork, settings, toastOk } from "../lib/ipc.js";
 
 // Which view a stage's card opens.
 const LINK = {
@@ -41,6 +41,17 @@ const summary = (r) =>
     <dt>Alerts</dt><dd>${r.alerts.join("; ") || "none"}</dd>
     <dt>Retrain</dt><dd>${r.retrain ? r.retrain.decision : "not needed"}</dd></dl></div>`;
 
+// MLflow's client can log to this lab: where to point it.
+const trackingCard = (t) =>
+  html`<div class="card" id="tracking"><h2>MLflow tracking server</h2>${
+    t.uri
+      ? html`<p class="muted small">MLflow's own Python client (MLflow ${t.mlflow_version}) logs
+          runs and models into this lab, beside the lab's own.</p>
+        <div class="row"><code id="tracking-uri">MLFLOW_TRACKING_URI=${t.uri}</code>
+          <button id="copy-tracking-uri" type="button" class="small">Copy</button></div>`
+      : html`<p class="bad">Not running: ${t.error}</p>`
+  }</div>`;
+
 // A stage's card follows the pipeline's progress events.
 const CARD_STATE = {
   "stage-started": "running",
@@ -61,11 +72,12 @@ function followStage(el, e) {
 }
 
 export async function home(el) {
-  const [ov, datasets, docker, cfg] = await Promise.all([
+  const [ov, datasets, docker, cfg, tracking] = await Promise.all([
     call("overview"),
     call("datasets"),
     dockerStatus(),
     settings(),
+    call("tracking_server"),
   ]);
   const scenarios = datasets.flatMap((d) => d.scenarios.map((s) => ({ s, d: d.title })));
   const option = ({ s, d }) =>
@@ -94,8 +106,16 @@ export async function home(el) {
       <ul class="events" id="pipeline-events" aria-live="polite"></ul>
       <div id="pipeline-result"></div>
     </div>
+    ${trackingCard(tracking)}
     <p class="muted small">Lab home: <code>${ov.lab_home}</code></p>`,
   );
+  const copy = $("#copy-tracking-uri", el);
+  if (copy) {
+    copy.onclick = async () => {
+      await copyText(`export MLFLOW_TRACKING_URI=${tracking.uri}`);
+      toastOk("Copied: paste it in the terminal where your Python runs.");
+    };
+  }
   const paint = (stages) => setHtml($("#stages", el), html`${stageCards(stages)}`);
   paint(ov.stages);
   $("#run-pipeline", el).onclick = async () => {

@@ -36,6 +36,13 @@ pub async fn docker_status(app: State<'_, AppLab>) -> UiResult<lab_pipeline::Doc
     with_lab(&app, |lab| Ok(lab.docker_status())).await
 }
 
+/// The MLflow tracking server's URI (for `MLFLOW_TRACKING_URI`), or why
+/// it is not running.
+#[tauri::command]
+pub fn tracking_server(tracking: State<'_, crate::state::Tracking>) -> crate::state::TrackingInfo {
+    tracking.info()
+}
+
 #[tauri::command]
 pub async fn overview(app: State<'_, AppLab>) -> UiResult<lab_pipeline::Overview> {
     with_lab(&app, |lab| Ok(lab.overview()?)).await
