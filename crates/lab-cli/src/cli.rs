@@ -134,6 +134,11 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Export a model for the tools you meet at work (Kubernetes, KServe).
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Serve MLflow's tracking and registry REST API over this lab, on
     /// 127.0.0.1 only, until Ctrl-C: MLflow's own client logs runs and
     /// models here, and they show up in the lab as its own do.
@@ -245,6 +250,20 @@ pub enum RunsCommand {
     Compare {
         #[arg(required = true, num_args = 2..)]
         runs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// Kubernetes manifests (Deployment, Service, HPA, PDB, NetworkPolicy,
+    /// ServiceAccount) and a KServe InferenceService for the image
+    /// `deploy` builds, with a README on loading and applying them.
+    K8s {
+        /// NAME, NAME@alias or NAME:version (default: the latest version).
+        model: String,
+        /// Folder to write into (default: exports/k8s/NAME-vVERSION in the lab home).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 

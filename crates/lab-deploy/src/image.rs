@@ -119,8 +119,13 @@ fn tar_context(spec: &DeploySpec, binary: &Path, dockerfile: &str) -> Result<Vec
 }
 
 pub fn tag_of(spec: &DeploySpec) -> String {
-    let repo: String = spec
-        .model_name
+    image_tag(&spec.model_name, spec.model_version)
+}
+
+/// The tag of the image `deploy` builds for a model version,
+/// `mlops-lab/<name>:v<version>` (what Kubernetes manifests refer to).
+pub fn image_tag(model_name: &str, model_version: i64) -> String {
+    let repo: String = model_name
         .to_ascii_lowercase()
         .chars()
         .map(|c| {
@@ -131,7 +136,7 @@ pub fn tag_of(spec: &DeploySpec) -> String {
             }
         })
         .collect();
-    format!("mlops-lab/{repo}:v{}", spec.model_version)
+    format!("mlops-lab/{repo}:v{model_version}")
 }
 
 /// Build the image, streaming the builder's output to `progress`.

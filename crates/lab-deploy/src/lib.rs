@@ -25,7 +25,7 @@ pub use binary::{
 };
 pub use gateway::{GATEWAY_TOKEN_ENV, Gateway, GatewayStatus, start_gateway};
 pub use http::{Exchange, HttpResponse, MAX_RESPONSE_BYTES, exchange, get, post};
-pub use image::{ImageInfo, dockerfile};
+pub use image::{ImageInfo, dockerfile, image_tag};
 pub use load::{LoadRequest, Outcome, run_load};
 pub use process::{OwnedProcess, Terminated};
 

@@ -15,6 +15,7 @@ mod data;
 mod deploy;
 mod error;
 mod events;
+mod export;
 mod failpoint;
 mod files;
 mod lab;
@@ -37,6 +38,7 @@ pub use data::{DatasetSummary, ModelChoice};
 pub use deploy::{DeployResult, PredictInput};
 pub use error::PipelineError;
 pub use events::{Event, Stage};
+pub use export::K8sExport;
 pub use files::{DataActivity, Reference, RunEvaluation, WindowDetail};
 pub use lab::{LEARNING_CURVE, Lab};
 pub use lab_monitor::{

@@ -17,6 +17,16 @@ pub(super) fn deploy(ctx: &Ctx, model: &str, local: bool) -> Result<ExitCode> {
     ctx.emit(&result)
 }
 
+pub(super) fn export_k8s(
+    ctx: &Ctx,
+    model: &str,
+    out: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    let lab = ctx.lab()?;
+    let r: ModelRef = model.parse()?;
+    ctx.emit(&lab.export_k8s(&r, out)?)
+}
+
 pub(super) fn deployments(ctx: &Ctx, command: Option<DeploymentsCommand>) -> Result<ExitCode> {
     let lab = ctx.lab()?;
     match command.unwrap_or(DeploymentsCommand::List { all: false }) {

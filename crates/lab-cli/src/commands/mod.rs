@@ -64,6 +64,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => pipeline::run(&ctx, scenario, requests, rps, local),
         Command::Reset { yes } => pipeline::reset(&ctx, yes),
         Command::TrackingServer { port } => tracking::serve(&ctx, port),
+        Command::Export { command } => match command {
+            crate::cli::ExportCommand::K8s { model, out } => {
+                deploy::export_k8s(&ctx, &model, out.as_deref())
+            }
+        },
     }
 }
 

@@ -169,3 +169,31 @@ impl Render for Predictions {
         Ok(())
     }
 }
+
+impl Render for lab_pipeline::K8sExport {
+    fn human(&self, out: &mut String) -> fmt::Result {
+        writeln!(
+            out,
+            "{} v{} → {} (image {})",
+            self.model,
+            self.version,
+            self.out_dir.display(),
+            self.image
+        )?;
+        for m in &self.manifests {
+            writeln!(out, "  {:<24} {}", m.file_name, m.explanation)?;
+        }
+        writeln!(
+            out,
+            "  {:<24} how to load the image into kind or minikube and apply these",
+            "README.md"
+        )?;
+        writeln!(
+            out,
+            "next: mlops-lab deploy {}:{} (builds the image), then see {}",
+            self.model,
+            self.version,
+            self.out_dir.join("README.md").display()
+        )
+    }
+}
