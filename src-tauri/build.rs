@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "compare_runs",
     "register",
     "models",
+    "export_k8s",
     "promote",
     "rollout",
     "rollback",

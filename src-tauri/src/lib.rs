@@ -62,6 +62,7 @@ pub fn builder<R: tauri::Runtime>(
             runs::compare_runs,
             runs::register,
             models::models,
+            models::export_k8s,
             models::promote,
             models::rollout,
             models::rollback,

@@ -31,10 +31,29 @@ const versionRow = (m, v) =>
       " · ",
     )}</td>
     <td class="small">${when(v.creation_time)}</td>
-    <td class="row">${promote(v)}
-      <button type="button" class="ghost small rollout" data-version="${v.version}">${
+    <td class="row">${promote(v)}${deployButton(m, v)}</td></tr>`;
+
+// A version MLflow's client logged is in MLflow's format: the lab's server
+// cannot serve it, so it gets no Deploy button but a plain note.
+const deployButton = (m, v) =>
+  v.origin === "mlflow"
+    ? html`<span class="muted small" title="source ${v.source}">logged by MLflow's client:
+        not servable by the lab's server</span>`
+    : html`<button type="button" class="ghost small rollout" data-version="${v.version}">${
         m.service?.active_version === v.version ? "Redeploy" : "Deploy"
-      }</button></td></tr>`;
+      }</button>
+        <button type="button" class="ghost small export-k8s" data-version="${v.version}">Export
+          to Kubernetes</button>`;
+
+// The exported manifests: one block per file, with what it is for.
+const exportCard = (x) =>
+  html`<div class="card" id="k8s-export"><h2>${x.model} v${x.version} for Kubernetes</h2>
+    <p class="muted small">Saved in <code>${x.out_dir}</code>, with a README on loading the image
+      <code>${x.image}</code> into kind or minikube and applying these.</p>
+    ${x.manifests.map(
+      (m) => html`<h3>${m.file_name} <span class="muted small">${m.kind}</span></h3>
+        <p class="small">${m.explanation}</p><pre class="yaml">${m.yaml}</pre>`,
+    )}</div>`;
 
 const modelCard = (m) =>
   html`<div class="card model" data-model="${m.name}"><div class="row spread">
@@ -62,7 +81,8 @@ export async function models(el) {
         : html`<div class="card muted">No registered model yet: train a run, then register it
           from its detail in Experiments (the pipeline registers its own).</div>`
     }
-    ${list.map(modelCard)}`,
+    ${list.map(modelCard)}
+    <div id="export"></div>`,
   );
   const work = (cmd, args, button) =>
     longWork(cmd, args, { button, cancel: $("#cancel-model", el), log: $("#model-events", el) })
@@ -80,5 +100,13 @@ export async function models(el) {
       work("rollout", { model: `${model}:${version}`, service: null }, b);
     }
     if (b.classList.contains("rollback")) work("rollback", { service: b.dataset.service }, b);
+    if (b.classList.contains("export-k8s")) {
+      call("export_k8s", { model: `${model}:${version}` })
+        .then((x) => {
+          setHtml($("#export", el), exportCard(x));
+          $("#k8s-export", el).scrollIntoView();
+        })
+        .catch(() => {});
+    }
   };
 }

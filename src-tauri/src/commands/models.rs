@@ -12,6 +12,20 @@ pub async fn models(app: State<'_, AppLab>) -> UiResult<Vec<lab_pipeline::ModelS
     with_lab(&app, |lab| Ok(lab.model_summaries()?)).await
 }
 
+/// Kubernetes and KServe manifests of `model` (`name:version`), written
+/// into the lab home's exports folder and returned to show.
+#[tauri::command]
+pub async fn export_k8s(
+    app: State<'_, AppLab>,
+    model: String,
+) -> UiResult<lab_pipeline::K8sExport> {
+    with_lab(&app, move |lab| {
+        let r: ModelRef = model.parse()?;
+        Ok(lab.export_k8s(&r, None)?)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn promote(
     app: State<'_, AppLab>,
