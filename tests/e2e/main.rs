@@ -7,6 +7,7 @@ use lab_e2e::Lab;
 mod app;
 mod app_core;
 mod docker;
+mod export;
 mod install;
 mod monitor;
 mod safety;

@@ -63,7 +63,7 @@ fn wait_up(venv: &Venv, url: &str, body: &str, timeout: Duration) -> Result<Stri
     }
 }
 
-fn ensure_wrk() -> Result<()> {
+pub fn ensure_wrk() -> Result<()> {
     if Command::new("wrk").arg("-v").output().is_ok() {
         return Ok(());
     }

@@ -3,13 +3,14 @@
 //! - `cargo xtask run [--headless]`: build and run MLOps Lab.
 //! - `cargo xtask test`: check/install what the tests need, then fmt,
 //!   clippy and every test.
-//! - `cargo xtask bench train|serve|drift|pipeline|app`: benchmarks against
+//! - `cargo xtask bench train|serve|drift|pipeline|app|tracking`: benchmarks against
 //!   their named baselines.
 //!
 //! Every step says what it does before doing it, and is idempotent.
 
 mod bench_app;
 mod bench_serve;
+mod bench_tracking;
 mod bundle;
 mod desktop;
 mod docker;
@@ -92,6 +93,16 @@ enum Bench {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
+    /// MLflow tracking server vs the real `mlflow server`: MLflow's client
+    /// logging 100 runs, and wrk on runs/log-metric and runs/search.
+    Tracking {
+        /// Seconds of load per wrk run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 8)]
+        connections: u32,
+    },
     /// Train + evaluate logistic regression on red wine vs scikit-learn.
     Train {
         /// Timed repetitions per side.
@@ -122,6 +133,10 @@ fn main() -> Result<()> {
                 seconds,
                 connections,
             } => bench_serve::run(seconds, connections),
+            Bench::Tracking {
+                seconds,
+                connections,
+            } => bench_tracking::run(seconds, connections),
         },
     }
 }
@@ -181,9 +196,10 @@ fn test(extra: &[String]) -> Result<()> {
     step("the static model server and gateway that deploys use");
     let statics = statics::ensure()?;
     step(
-        "the reference clients in a Python venv (tritonclient, prometheus_client, hadolint, SciPy, MLflow's client)",
+        "the reference clients in a Python venv (tritonclient, prometheus_client, hadolint, SciPy, MLflow's client, kubernetes-validate, KServe's SDK)",
     );
     let venv = python::ensure_venv(python::TESTS)?;
+    python::ensure_no_deps(&venv, python::KSERVE_SDK, python::KSERVE_DIR)?;
     // The tests find the clients through MLOPS_LAB_VENV.
     let venv_dir = venv.dir.display().to_string();
     step(

@@ -118,6 +118,43 @@ pub fn ensure_venv(requirements: &str) -> Result<Venv> {
     Ok(venv)
 }
 
+/// KServe's SDK for the InferenceService round trip, installed apart: its
+/// full dependency set pins pandas < 3, which the tests venv does not use.
+/// Only its generated models are imported (tests/clients/k8s_check.py).
+pub const KSERVE_SDK: &str = "kserve==0.21.0";
+pub const KSERVE_DIR: &str = "kserve-models";
+
+/// `spec` installed without its dependencies into `<venv>/<dir>` (added to
+/// `sys.path` by the test that uses it), once per `spec`.
+pub fn ensure_no_deps(venv: &Venv, spec: &str, dir: &str) -> Result<PathBuf> {
+    let target = venv.dir.join(dir);
+    let stamp = target.join(".mlops-lab-spec");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == spec) {
+        step(&format!("{spec} is installed in {}", target.display()));
+        return Ok(target);
+    }
+    let _ = std::fs::remove_dir_all(&target);
+    step(&format!(
+        "pip install --no-deps {spec} into {} (its generated models only)",
+        target.display()
+    ));
+    run(venv
+        .python(&[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+        ])
+        .arg(&target)
+        .arg(spec))
+    .with_context(|| format!("pip could not install {spec} (is PyPI reachable?)"))?;
+    std::fs::write(&stamp, spec).context("write the install stamp")?;
+    Ok(target)
+}
+
 /// `tests/requirements.txt` → `venv-tests`,
 /// `bench/requirements-drift.txt` → `venv-bench-drift`.
 fn venv_name(requirements: &str) -> String {
