@@ -106,6 +106,30 @@ def registry(name):
         download_uri=client.get_model_version_download_uri(name, "1"))
 
 
+def registry_admin(run_id):
+    """The registry's write calls beyond log_model: an empty model, tags,
+    descriptions, a version from a run's files, rename, delete."""
+    client = MlflowClient()
+    client.create_registered_model("scratch", tags={"team": "ml"}, description="to rename")
+    client.set_registered_model_tag("scratch", "stage", "test")
+    client.update_registered_model("scratch", description="renamed soon")
+    v = client.create_model_version("scratch", f"runs:/{run_id}/model", run_id=run_id)
+    client.set_model_version_tag("scratch", v.version, "validated", "yes")
+    client.update_model_version("scratch", v.version, description="first")
+    client.rename_registered_model("scratch", "scratch-renamed")
+    got = client.get_registered_model("scratch-renamed")
+    version = client.get_model_version("scratch-renamed", v.version)
+    seen = dict(name=got.name, tags=got.tags, description=got.description,
+                version_tags=version.tags, version_description=version.description)
+    client.delete_model_version("scratch-renamed", v.version)
+    client.delete_registered_model("scratch-renamed")
+    try:
+        client.get_registered_model("scratch-renamed")
+    except MlflowException as e:
+        seen["after_delete"] = e.error_code
+    out(**seen)
+
+
 def lab_view():
     """What the client sees of the lab's own runs and models."""
     client = MlflowClient()
@@ -163,4 +187,5 @@ def hammer(n):
 if __name__ == "__main__":
     scenario, args = sys.argv[1], sys.argv[2:]
     {"tracking": tracking, "autolog": autolog, "registry": registry,
-     "lab_view": lab_view, "errors": errors, "hammer": hammer}[scenario](*args)
+     "lab_view": lab_view, "errors": errors, "hammer": hammer,
+     "registry_admin": registry_admin}[scenario](*args)

@@ -195,6 +195,18 @@ fn mlflow_sklearn_autolog_and_a_logged_model_through_the_registry() {
         "{uri}/MLmodel"
     );
 
+    let admin = client(
+        &server,
+        &["registry_admin", reg["run_id"].as_str().unwrap()],
+    );
+    assert_eq!(admin["name"], "scratch-renamed", "{admin}");
+    assert_eq!(admin["tags"]["team"], "ml");
+    assert_eq!(admin["tags"]["stage"], "test");
+    assert_eq!(admin["description"], "renamed soon");
+    assert_eq!(admin["version_tags"]["validated"], "yes");
+    assert_eq!(admin["version_description"], "first");
+    assert_eq!(admin["after_delete"], "RESOURCE_DOES_NOT_EXIST");
+
     // The lab's registry shows it, and refuses plainly to serve it.
     let models = lab.json(&["models", "list"]);
     let m = models
@@ -272,6 +284,17 @@ fn mlflow_errors_are_mlflows_codes_never_a_retried_500() {
     assert_eq!(v["unknown_model"], "RESOURCE_DOES_NOT_EXIST");
 
     let port = server.port();
+    // A second server on the same port says so and exits non-zero.
+    let busy = lab
+        .cmd(&["tracking-server", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(!busy.status.success());
+    let err = String::from_utf8_lossy(&busy.stderr);
+    assert!(
+        err.contains(&format!("port {port}")) && err.contains("in use"),
+        "{err}"
+    );
     let api = "/api/2.0/mlflow";
     // Protocol errors as MLflow words them, with MLflow's statuses.
     let (status, _, body) = http(
