@@ -68,13 +68,17 @@ def autolog():
     from sklearn.linear_model import LogisticRegression
 
     mlflow.set_experiment("client-autolog")
-    mlflow.sklearn.autolog(log_models=False)
+    mlflow.sklearn.autolog(serialization_format="cloudpickle")
     X, y = load_iris(return_X_y=True)
     with mlflow.start_run(run_name="autologged") as run:
         LogisticRegression(max_iter=200).fit(X, y)
-    got = MlflowClient().get_run(run.info.run_id)
+    client = MlflowClient()
+    got = client.get_run(run.info.run_id)
+    # MLflow 3: autolog logs the model, and links the training metrics to it.
+    model = client.get_logged_model(mlflow.last_logged_model().model_id)
     out(run_id=run.info.run_id, params=got.data.params, metrics=got.data.metrics,
-        status=got.info.status)
+        status=got.info.status, model_metrics=sorted({m.key for m in model.metrics}),
+        outputs=[o.model_id for o in got.outputs.model_outputs])
 
 
 def registry(name):
@@ -168,6 +172,10 @@ def errors():
         seen["bad_filter"] = e.error_code
         seen["bad_filter_message"] = e.message
     seen["missing_experiment"] = client.get_experiment_by_name("nope")
+    try:
+        client.log_metric(run.info.run_id, "loss", float("nan"))
+    except MlflowException as e:
+        seen["nan_metric"] = e.error_code
     try:
         client.get_registered_model("nope")
     except MlflowException as e:

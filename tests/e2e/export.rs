@@ -161,7 +161,19 @@ fn k8s_manifests_validate_and_match_the_running_container() {
         );
     }
 
-    // A model MLOps Lab cannot serve is not exported either.
+    // A name Kubernetes would refuse (a leading digit) becomes a valid one.
+    lab.run(&["models", "register", run_id, "--name", "2024_wine.v2-"]);
+    let odd = lab.json(&[
+        "export",
+        "k8s",
+        "2024_wine.v2-",
+        "--out",
+        lab.home().join("odd").to_str().unwrap(),
+    ]);
+    assert_eq!(odd["name"], "model-2024-wine-v2", "{odd}");
+    assert_eq!(odd["image"], "mlops-lab/2024_wine.v2:v1", "{odd}");
+
+    // An unknown model is an error, not an empty export.
     let bad = lab
         .cmd(&["export", "k8s", "no-such-model"])
         .output()

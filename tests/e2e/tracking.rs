@@ -86,10 +86,30 @@ fn client(server: &Server, args: &[&str]) -> Value {
 
 /// One raw HTTP/1.1 request; (status, headers, body).
 fn http(port: u16, method: &str, path: &str, host: &str, body: &str) -> (u16, String, String) {
+    http_with(
+        port,
+        method,
+        path,
+        &[("Host", host), ("Content-Type", "application/json")],
+        body,
+    )
+}
+
+fn http_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -126,6 +146,14 @@ fn mlflow_tracking_workflow_lands_in_the_lab() {
         pages.iter().map(Vec::len).collect::<Vec<_>>(),
         [2, 2, 2],
         "{pages:?}"
+    );
+    let mut seen: Vec<&String> = pages.iter().flatten().collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(
+        seen.len(),
+        6,
+        "every run exactly once across the pages: {pages:?}"
     );
     let parent5 = v["runs"]["5"][0].as_str().unwrap();
     assert_eq!(v["child_parent"], parent5, "nested run's parent");
@@ -175,6 +203,15 @@ fn mlflow_sklearn_autolog_and_a_logged_model_through_the_registry() {
     let acc = auto["metrics"]["training_accuracy_score"].as_f64().unwrap();
     assert!(acc > 0.9, "{auto}");
     assert_eq!(auto["status"], "FINISHED");
+    assert_eq!(auto["outputs"].as_array().map(Vec::len), Some(1), "{auto}");
+    assert!(
+        auto["model_metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "training_accuracy_score"),
+        "the training metrics are linked to the logged model: {auto}"
+    );
 
     let reg = client(&server, &["registry", "iris-clf"]);
     assert_eq!(reg["version"], "1", "{reg}");
@@ -282,6 +319,7 @@ fn mlflow_errors_are_mlflows_codes_never_a_retried_500() {
     );
     assert_eq!(v["missing_experiment"], Value::Null);
     assert_eq!(v["unknown_model"], "RESOURCE_DOES_NOT_EXIST");
+    assert_eq!(v["nan_metric"], "INVALID_PARAMETER_VALUE", "{v}");
 
     let port = server.port();
     // A second server on the same port says so and exits non-zero.
@@ -305,7 +343,7 @@ fn mlflow_errors_are_mlflows_codes_never_a_retried_500() {
         "{not json",
     );
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("MALFORMED_REQUEST"), "{body}");
+    assert!(body.contains("Malformed request body"), "{body}");
     let metrics: Vec<String> = (0..1001)
         .map(|i| format!(r#"{{"key":"m","value":{i},"timestamp":0,"step":{i}}}"#))
         .collect();
@@ -333,6 +371,46 @@ fn mlflow_errors_are_mlflows_codes_never_a_retried_500() {
     let (status, _, body) = http(port, "GET", &format!("{api}/no-such-call"), "localhost", "");
     assert_eq!(status, 404);
     assert!(body.contains("ENDPOINT_NOT_FOUND"), "{body}");
+
+    // A write cannot come as GET (a link or an image on a web page) nor
+    // from another site's page (its browser sends that site's Origin).
+    let (status, _, body) = http(
+        port,
+        "GET",
+        &format!("{api}/experiments/delete?experiment_id=0"),
+        "localhost",
+        "",
+    );
+    assert_eq!(status, 405, "{body}");
+    let create = r#"{"name":"from-a-web-page"}"#;
+    let forged = http_with(
+        port,
+        "POST",
+        &format!("{api}/experiments/create"),
+        &[
+            ("Host", "127.0.0.1"),
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "text/plain"),
+        ],
+        create,
+    );
+    assert_eq!(forged.0, 403, "{}", forged.2);
+    let local = http_with(
+        port,
+        "POST",
+        &format!("{api}/experiments/create"),
+        &[
+            ("Host", "127.0.0.1"),
+            ("Origin", "http://localhost:8888"),
+            ("Content-Type", "application/json"),
+        ],
+        create,
+    );
+    assert_eq!(
+        local.0, 200,
+        "a page on this machine (e.g. Jupyter) may write: {}",
+        local.2
+    );
 
     // DNS rebinding: a foreign Host is refused; no CORS header is ever sent.
     let (status, head, body) = http(
@@ -389,8 +467,12 @@ fn mlflow_client_and_the_cli_write_at_once_without_locks_or_losses() {
             serde_json::from_str::<Value>(&last).unwrap()
         })
     };
-    for model in ["logistic-regression", "decision-tree"] {
+    // Train until the client is done, so the writers overlap for certain.
+    let mut trained = 0;
+    while trained < 2 || !hammer.is_finished() {
+        let model = ["logistic-regression", "decision-tree"][trained % 2];
         lab.run(&["train", "--dataset", "wine-quality-red", "--model", model]);
+        trained += 1;
     }
     let v = hammer.join().unwrap();
     let run_id = v["run_id"].as_str().unwrap();
@@ -403,7 +485,7 @@ fn mlflow_client_and_the_cli_write_at_once_without_locks_or_losses() {
         )
         .unwrap();
     assert_eq!(rows, writes, "every logged value landed");
-    let runs = lab.json(&["runs", "list"]);
-    assert_eq!(runs.as_array().unwrap().len(), 3, "{runs}");
+    let runs = lab.json(&["runs", "list", "--limit", "1000"]);
+    assert_eq!(runs.as_array().unwrap().len(), trained + 1, "{runs}");
     server.stop();
 }

@@ -136,6 +136,8 @@ pub fn image_tag(model_name: &str, model_version: i64) -> String {
             }
         })
         .collect();
+    // A path component of a reference ends with a letter or digit.
+    let repo = repo.trim_end_matches(['-', '.', '_']);
     format!("mlops-lab/{repo}:v{model_version}")
 }
 

@@ -60,8 +60,13 @@ pub struct K8sSpec {
     pub max_replicas: i32,
 }
 
-/// A Kubernetes name (RFC 1123 label) for a model name: lower case,
-/// letters, digits and `-`, at most 63 characters.
+/// Longest name given to objects: KServe derives `<name>-predictor-…`
+/// objects from it, which must stay within 63 characters.
+const MAX_NAME: usize = 45;
+
+/// A Kubernetes name for a model name: an RFC 1035 label (lower case,
+/// letters, digits and `-`, starting with a letter), as Services and
+/// InferenceServices require, at most [`MAX_NAME`] characters.
 pub fn resource_name(model: &str) -> Result<String> {
     let mut name: String = model
         .to_ascii_lowercase()
@@ -71,14 +76,19 @@ pub fn resource_name(model: &str) -> Result<String> {
     while name.contains("--") {
         name = name.replace("--", "-");
     }
-    let name = name.trim_matches('-').chars().take(63).collect::<String>();
-    let name = name.trim_end_matches('-').to_string();
+    let name = name.trim_matches('-').to_string();
     if name.is_empty() {
         return Err(ExportError::Invalid(format!(
             "model name `{model}` has no letter or digit to name Kubernetes objects after"
         )));
     }
-    Ok(name)
+    let name = if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("model-{name}")
+    } else {
+        name
+    };
+    let name: String = name.chars().take(MAX_NAME).collect();
+    Ok(name.trim_end_matches('-').to_string())
 }
 
 fn labels(name: &str, spec: &K8sSpec) -> BTreeMap<String, String> {
@@ -160,8 +170,10 @@ fn container(name: &str, port_name: &str, spec: &K8sSpec, env: Vec<EnvVar>) -> C
     Container {
         name: name.to_string(),
         image: Some(spec.image.clone()),
-        // The image is loaded into the cluster (kind, minikube), not pulled.
-        image_pull_policy: Some("IfNotPresent".into()),
+        // The image is loaded into the cluster (kind, minikube), never
+        // pulled: `mlops-lab/…` would otherwise be looked up on Docker Hub,
+        // in a namespace the lab does not own.
+        image_pull_policy: Some("Never".into()),
         ports: Some(vec![ContainerPort {
             container_port: i32::from(spec.port),
             name: Some(port_name.to_string()),
@@ -204,8 +216,9 @@ pub fn deployment(name: &str, spec: &K8sSpec) -> Deployment {
     pod_labels.insert("mlops-lab.dev/run-id".into(), spec.run_id.clone());
     Deployment {
         metadata: meta(name, spec),
+        // No `replicas`: the HorizontalPodAutoscaler owns the count, and an
+        // `apply` would otherwise reset it.
         spec: Some(DeploymentSpec {
-            replicas: Some(spec.min_replicas),
             selector: selector(name),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
@@ -285,7 +298,7 @@ pub fn disruption_budget(name: &str, spec: &K8sSpec) -> PodDisruptionBudget {
     PodDisruptionBudget {
         metadata: meta(name, spec),
         spec: Some(PodDisruptionBudgetSpec {
-            min_available: Some(IntOrString::Int(1)),
+            max_unavailable: Some(IntOrString::Int(1)),
             selector: Some(selector(name)),
             ..PodDisruptionBudgetSpec::default()
         }),
@@ -414,8 +427,8 @@ pub fn manifests(spec: &K8sSpec) -> Result<Vec<Manifest>> {
             "deployment.yaml",
             "Deployment",
             format!(
-                "Runs {} replicas of {} as user {IMAGE_UID}, read-only, no capabilities; readiness on {READY_PATH}, liveness on {LIVE_PATH}; Prometheus scrapes {METRICS_PATH}.",
-                spec.min_replicas, spec.image
+                "Runs {} (loaded into the cluster, never pulled) as user {IMAGE_UID}, read-only, no capabilities; readiness on {READY_PATH}, liveness on {LIVE_PATH}; Prometheus scrapes {METRICS_PATH}; the autoscaler sets the replicas.",
+                spec.image
             ),
             to_yaml("Deployment", &deployment(&name, spec)),
         )?,
@@ -437,7 +450,7 @@ pub fn manifests(spec: &K8sSpec) -> Result<Vec<Manifest>> {
         m(
             "pdb.yaml",
             "PodDisruptionBudget",
-            "Keeps at least one pod serving while nodes are drained or upgraded.".to_string(),
+            "Lets node drains and upgrades evict one pod at a time, so the others keep serving.".to_string(),
             to_yaml("PodDisruptionBudget", &disruption_budget(&name, spec)),
         )?,
         m(

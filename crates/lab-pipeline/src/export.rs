@@ -122,8 +122,11 @@ docker image ls {image}
 
 ## 2. Load it into a local cluster
 
-A local cluster cannot pull it from a registry, so load it (the manifests
-say `imagePullPolicy: IfNotPresent`):
+A local cluster cannot pull it from a registry, so load it into every
+node (the manifests say `imagePullPolicy: Never`: a pod on a node without
+the image fails with `ErrImageNeverPull` instead of fetching a stranger's
+`mlops-lab/…` image from Docker Hub; push it to your registry and change
+the image and the policy to run it elsewhere):
 
 ```sh
 kind load docker-image {image}          # kind

@@ -29,8 +29,8 @@ pub use registry::{ModelVersion, NewModelVersion, RegisteredModel};
 pub use rusqlite::{Error as SqliteError, ErrorCode as SqliteErrorCode};
 pub use store::Store;
 pub use tracking::{
-    DatasetInput, Experiment, Metric, NewRun, Run, RunBatch, RunFilter, RunModel, RunStatus,
-    ViewType,
+    DatasetInput, Experiment, Metric, MetricModel, NewRun, Run, RunBatch, RunFilter, RunModel,
+    RunStatus, ViewType,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -363,6 +363,13 @@ CREATE TABLE run_models (
     PRIMARY KEY (run_uuid, model_id, direction)
 );
 "#,
+    // 7: version numbers are never reused, as in MLflow: a deleted latest
+    // version's number stays taken (services and retrains name versions).
+    r#"
+ALTER TABLE registered_models ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+UPDATE registered_models SET last_version =
+    (SELECT COALESCE(MAX(version), 0) FROM model_versions v WHERE v.name = registered_models.name);
+"#,
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

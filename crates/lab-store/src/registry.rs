@@ -95,11 +95,7 @@ impl Store {
              ON CONFLICT (name) DO UPDATE SET last_updated_time = excluded.last_updated_time",
             params![name, now],
         )?;
-        let version: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )?;
+        let version = next_version(&tx, name)?;
         tx.execute(
             "INSERT INTO model_versions (name, version, creation_time, last_updated_time, source, run_id, status)
              VALUES (?1, ?2, ?3, ?3, ?4, ?5, 'READY')",
@@ -231,6 +227,18 @@ impl Store {
         }
         Ok(versions)
     }
+}
+
+/// The next version number of `name`, taken for good: a deleted version's
+/// number is never given again.
+fn next_version(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<i64> {
+    Ok(tx.query_row(
+        "UPDATE registered_models SET last_version = MAX(last_version,
+             (SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE name = ?1)) + 1
+         WHERE name = ?1 RETURNING last_version",
+        [name],
+        |r| r.get(0),
+    )?)
 }
 
 fn validate_model_name(name: &str) -> Result<()> {
@@ -368,7 +376,20 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        Ok(deployment.map(|d| format!("deployment `{d}`")))
+        if let Some(d) = deployment {
+            return Ok(Some(format!("deployment `{d}`")));
+        }
+        // A service keeps its active and previous versions for rollback.
+        let service: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT name FROM services WHERE model_name = ?1
+                 AND (?2 IS NULL OR active_version = ?2 OR previous_version = ?2) LIMIT 1",
+                params![name, version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(service.map(|s| format!("service `{s}` (it serves or rolls back to it)")))
     }
 
     pub fn rename_registered_model(&self, name: &str, new_name: &str) -> Result<RegisteredModel> {
@@ -473,15 +494,16 @@ impl Store {
         };
         self.get_run(&run_id)?;
         if let Some(m) = &new.model_id {
-            self.logged_model(m)?;
+            let model = self.logged_model(m)?;
+            if model.lifecycle_stage != "active" {
+                return Err(StoreError::NotFound(format!(
+                    "logged model `{m}` (it was deleted)"
+                )));
+            }
         }
         let now = now_ms();
         let tx = self.write_tx()?;
-        let version: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = ?1",
-            [&new.name],
-            |r| r.get(0),
-        )?;
+        let version = next_version(&tx, &new.name)?;
         tx.execute(
             "INSERT INTO model_versions (name, version, creation_time, last_updated_time, source, run_id, status, description, origin, model_id, run_link)
              VALUES (?1, ?2, ?3, ?3, ?4, ?5, 'READY', ?6, 'mlflow', ?7, ?8)",

@@ -145,6 +145,8 @@ impl Store {
         for (run_id, owner) in running {
             let alive = match owner.as_deref() {
                 Some(o) if o == self.lease_name => true,
+                // MLflow's client owns it and ends it; the lab does not.
+                Some(crate::tracking::EXTERNAL_OWNER) => true,
                 Some(o) => lease_is_held(&self.home.locks_dir().join(o)),
                 None => false,
             };

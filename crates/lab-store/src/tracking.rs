@@ -121,7 +121,14 @@ pub struct NewRun<'a> {
     pub start_time: Option<i64>,
     pub user_id: &'a str,
     pub tags: &'a [(&'a str, &'a str)],
+    /// Started by a client outside the lab (MLflow's): no process of ours
+    /// owns it, so a restart of the lab never marks it FAILED; the client
+    /// ends it.
+    pub external: bool,
 }
+
+/// The owner of runs an outside client started.
+pub(crate) const EXTERNAL_OWNER: &str = "external";
 
 /// One dataset a run used (MLflow's `DatasetInput`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -250,7 +257,11 @@ impl Store {
                 new.name,
                 new.start_time.unwrap_or(now),
                 artifact_uri,
-                self.lease_name,
+                if new.external {
+                    EXTERNAL_OWNER
+                } else {
+                    self.lease_name.as_str()
+                },
                 new.user_id
             ],
         )?;
@@ -529,9 +540,17 @@ pub struct RunBatch {
     pub metrics: Vec<Metric>,
     pub params: Vec<(String, String)>,
     pub tags: Vec<(String, String)>,
-    /// The logged model the metrics belong to, if any (MLflow 3).
-    pub model_id: Option<String>,
-    pub dataset: Option<(String, String)>,
+    /// The logged model (and dataset) each metric belongs to, if any, by
+    /// position in `metrics` (MLflow 3 links metrics to models).
+    pub metric_models: Vec<Option<MetricModel>>,
+}
+
+/// The logged model a metric was measured on, and on which dataset.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricModel {
+    pub model_id: String,
+    pub dataset_name: String,
+    pub dataset_digest: String,
 }
 
 // What MLflow's API adds to experiments and runs: creation with a clash
@@ -797,7 +816,7 @@ impl Store {
                 }
             }
         }
-        for m in &batch.metrics {
+        for (i, m) in batch.metrics.iter().enumerate() {
             tx.execute(
                 "INSERT OR IGNORE INTO metrics (run_uuid, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![run_id, m.key, m.value, m.timestamp, m.step],
@@ -810,14 +829,22 @@ impl Store {
                     OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
                 params![run_id, m.key, m.value, m.timestamp, m.step],
             )?;
-            if let Some(model_id) = &batch.model_id {
-                let (dname, ddigest) = batch.dataset.clone().unwrap_or_default();
+            if let Some(Some(link)) = batch.metric_models.get(i) {
                 tx.execute(
                     "INSERT INTO logged_model_metrics (model_id, key, value, timestamp, step, run_id, dataset_name, dataset_digest)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM logged_models WHERE model_id = ?1)
                      ON CONFLICT (model_id, key, dataset_name, dataset_digest) DO UPDATE SET value = excluded.value,
                         timestamp = excluded.timestamp, step = excluded.step, run_id = excluded.run_id",
-                    params![model_id, m.key, m.value, m.timestamp, m.step, run_id, dname, ddigest],
+                    params![
+                        link.model_id,
+                        m.key,
+                        m.value,
+                        m.timestamp,
+                        m.step,
+                        run_id,
+                        link.dataset_name,
+                        link.dataset_digest
+                    ],
                 )?;
             }
         }

@@ -314,3 +314,68 @@ fn connections_share_the_lease_until_the_last_one_goes() {
     drop(other);
     assert_eq!(leases(), 0);
 }
+
+#[test]
+fn a_run_mlflows_client_started_survives_the_lab_restarting() {
+    let (_d, home) = home();
+    let server = Store::open(&home).unwrap();
+    let run = server
+        .create_run_with(
+            "0",
+            &lab_store::NewRun {
+                name: "notebook",
+                external: true,
+                ..lab_store::NewRun::default()
+            },
+        )
+        .unwrap();
+    drop(server);
+    // The lab (or the tracking server) starts again: the client still owns it.
+    let again = Store::open(&home).unwrap();
+    let got = again.get_run(&run.run_id).unwrap();
+    assert_eq!(got.status, RunStatus::Running);
+    assert!(!got.tags.contains_key("mlops.failure"));
+}
+
+#[test]
+fn a_deleted_versions_number_is_never_given_again() {
+    let (_d, home) = home();
+    let store = Store::open(&home).unwrap();
+    let run = store.create_run("0", "r", &[]).unwrap();
+    store.create_registered_model("m", "", &[]).unwrap();
+    let new = lab_store::NewModelVersion {
+        name: "m".into(),
+        source: "models:/m-1".into(),
+        run_id: Some(run.run_id.clone()),
+        ..lab_store::NewModelVersion::default()
+    };
+    assert_eq!(store.create_mlflow_model_version(&new).unwrap().version, 1);
+    assert_eq!(store.create_mlflow_model_version(&new).unwrap().version, 2);
+    store.delete_model_version("m", 2).unwrap();
+    assert_eq!(store.create_mlflow_model_version(&new).unwrap().version, 3);
+    assert!(matches!(
+        store.create_registered_model("m", "", &[]),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    // A rename keeps versions, aliases and the counter.
+    store.set_alias("m", "champion", 3).unwrap();
+    store.rename_registered_model("m", "m2").unwrap();
+    assert_eq!(
+        store
+            .version_by_alias("m2", "champion")
+            .unwrap()
+            .unwrap()
+            .version,
+        3
+    );
+    assert_eq!(
+        store
+            .create_mlflow_model_version(&lab_store::NewModelVersion {
+                name: "m2".into(),
+                ..new
+            })
+            .unwrap()
+            .version,
+        4
+    );
+}

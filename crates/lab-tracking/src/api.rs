@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use lab_store::{
-    DatasetInput, LoggedModelStatus, Metric, NewLoggedModel, NewModelVersion, NewRun, RunBatch,
-    RunModel, RunStatus, Store, ViewType,
+    DatasetInput, LoggedModelStatus, Metric, MetricModel, NewLoggedModel, NewModelVersion, NewRun,
+    RunBatch, RunModel, RunStatus, Store, ViewType,
 };
 use serde_json::{Value, json};
 
@@ -25,9 +25,76 @@ pub struct Ctx {
     pub root: PathBuf,
 }
 
+/// The calls that only read, and so may come as GET. Every other call
+/// changes the store and must come as POST, PATCH or DELETE: a web page
+/// cannot make a browser change the lab with a link or an image.
+fn reads_only(method: &str, path: &str) -> bool {
+    matches!(
+        path,
+        "experiments/get"
+            | "experiments/get-by-name"
+            | "experiments/search"
+            | "runs/get"
+            | "runs/search"
+            | "metrics/get-history"
+            | "artifacts/list"
+            | "registered-models/get"
+            | "registered-models/search"
+            | "registered-models/get-latest-versions"
+            | "model-versions/get"
+            | "model-versions/search"
+            | "model-versions/get-download-uri"
+            | "logged-models/search"
+    ) || (path == "registered-models/alias" && method == "GET")
+        || (path.starts_with("logged-models/") && method == "GET")
+}
+
+/// The calls that change the store (logged models' are told by method).
+const WRITES: &[&str] = &[
+    "experiments/create",
+    "experiments/delete",
+    "experiments/delete-experiment-tag",
+    "experiments/restore",
+    "experiments/set-experiment-tag",
+    "experiments/update",
+    "model-versions/create",
+    "model-versions/delete",
+    "model-versions/delete-tag",
+    "model-versions/set-tag",
+    "model-versions/transition-stage",
+    "model-versions/update",
+    "registered-models/alias",
+    "registered-models/create",
+    "registered-models/delete",
+    "registered-models/delete-tag",
+    "registered-models/rename",
+    "registered-models/set-tag",
+    "registered-models/update",
+    "runs/create",
+    "runs/delete",
+    "runs/delete-tag",
+    "runs/log-batch",
+    "runs/log-inputs",
+    "runs/log-metric",
+    "runs/log-outputs",
+    "runs/log-parameter",
+    "runs/outputs",
+    "runs/restore",
+    "runs/set-tag",
+    "runs/update",
+];
+
 /// Route one call (the path after `/api/2.0/mlflow/`).
 pub fn handle(cx: &Ctx, store: &Store, method: &str, path: &str, a: &Args) -> ApiResult<Value> {
     let root = cx.root.as_path();
+    if matches!(method, "GET" | "HEAD") && !reads_only(method, path) && WRITES.contains(&path) {
+        return Err(ApiError {
+            code: "METHOD_NOT_ALLOWED",
+            message: format!(
+                "{method} /api/2.0/mlflow/{path} is not allowed: this call changes the store, send it as POST, PATCH or DELETE as MLflow's client does"
+            ),
+        });
+    }
     if let Some(rest) = path.strip_prefix("logged-models") {
         return logged_models(store, root, method, rest, a);
     }
@@ -52,9 +119,12 @@ pub fn handle(cx: &Ctx, store: &Store, method: &str, path: &str, a: &Args) -> Ap
                     "Invalid experiment ID '{id}'. Experiment ID must be a valid integer."
                 )));
             }
-            let e = store
-                .experiment(&id)
-                .map_err(|_| ApiError::not_found(format!("No Experiment with id={id} exists")))?;
+            let e = store.experiment(&id).map_err(|e| match e {
+                lab_store::StoreError::NotFound(_) => {
+                    ApiError::not_found(format!("No Experiment with id={id} exists"))
+                }
+                e => e.into(),
+            })?;
             Ok(json!({ "experiment": json::experiment(&e, &store.experiment_tags(&id)?, root) }))
         }
         "experiments/get-by-name" => {
@@ -74,6 +144,7 @@ pub fn handle(cx: &Ctx, store: &Store, method: &str, path: &str, a: &Args) -> Ap
                 &a.opt_str("filter")?.unwrap_or_default(),
             )?;
             let order = filter::parse_order_by(&a.str_list("order_by")?)?;
+            filter::check_order_attributes(&order, json::EXPERIMENT_ATTRIBUTES)?;
             let mut found = Vec::new();
             for e in store.list_experiments()? {
                 if view.admits(&e.lifecycle_stage) {
@@ -156,8 +227,7 @@ pub fn handle(cx: &Ctx, store: &Store, method: &str, path: &str, a: &Args) -> Ap
             let m = metric_of(a)?;
             let batch = RunBatch {
                 metrics: vec![m],
-                model_id: a.opt_str("model_id")?.filter(|s| !s.is_empty()),
-                dataset: dataset_of(a)?,
+                metric_models: vec![metric_model(a)?],
                 ..RunBatch::default()
             };
             store.log_batch(&id, &batch)?;
@@ -289,6 +359,7 @@ pub fn handle(cx: &Ctx, store: &Store, method: &str, path: &str, a: &Args) -> Ap
             let clauses = filter::parse(&text)?;
             filter::check_attributes(&clauses, json::MODEL_ATTRIBUTES, &text)?;
             let order = filter::parse_order_by(&a.str_list("order_by")?)?;
+            filter::check_order_attributes(&order, json::MODEL_ATTRIBUTES)?;
             let mut found: Vec<_> = store
                 .list_registered_models()?
                 .into_iter()
@@ -374,6 +445,7 @@ pub fn handle(cx: &Ctx, store: &Store, method: &str, path: &str, a: &Args) -> Ap
             let clauses = filter::parse(&text)?;
             filter::check_attributes(&clauses, json::VERSION_ATTRIBUTES, &text)?;
             let order = filter::parse_order_by(&a.str_list("order_by")?)?;
+            filter::check_order_attributes(&order, json::VERSION_ATTRIBUTES)?;
             let mut found: Vec<_> = store
                 .all_model_versions()?
                 .into_iter()
@@ -481,13 +553,16 @@ fn metric_of(a: &Args) -> ApiResult<Metric> {
     })
 }
 
-fn dataset_of(a: &Args) -> ApiResult<Option<(String, String)>> {
-    Ok(
-        match (a.opt_str("dataset_name")?, a.opt_str("dataset_digest")?) {
-            (Some(n), Some(d)) if !n.is_empty() => Some((n, d)),
-            _ => None,
-        },
-    )
+/// The logged model (and dataset) a metric names, MLflow 3.
+fn metric_model(a: &Args) -> ApiResult<Option<MetricModel>> {
+    let Some(model_id) = a.opt_str("model_id")?.filter(|m| !m.is_empty()) else {
+        return Ok(None);
+    };
+    Ok(Some(MetricModel {
+        model_id,
+        dataset_name: a.opt_str("dataset_name")?.unwrap_or_default(),
+        dataset_digest: a.opt_str("dataset_digest")?.unwrap_or_default(),
+    }))
 }
 
 fn create_run(store: &Store, root: &Path, a: &Args) -> ApiResult<Value> {
@@ -517,6 +592,7 @@ fn create_run(store: &Store, root: &Path, a: &Args) -> ApiResult<Value> {
                 start_time: a.opt_i64("start_time")?,
                 user_id: &user,
                 tags: &tag_refs,
+                external: true,
             },
         )
         .map_err(|e| match e {
@@ -580,6 +656,10 @@ fn log_batch(store: &Store, a: &Args) -> ApiResult<Value> {
             )));
         }
     }
+    let metric_models = metrics
+        .iter()
+        .map(metric_model)
+        .collect::<ApiResult<Vec<_>>>()?;
     let metrics = metrics
         .iter()
         .map(metric_of)
@@ -601,7 +681,7 @@ fn log_batch(store: &Store, a: &Args) -> ApiResult<Value> {
             metrics,
             params,
             tags,
-            ..RunBatch::default()
+            metric_models,
         },
     )?;
     Ok(json!({}))
@@ -612,6 +692,7 @@ fn search_runs(store: &Store, root: &Path, a: &Args) -> ApiResult<Value> {
     let clauses = filter::parse(&text)?;
     filter::check_attributes(&clauses, json::RUN_ATTRIBUTES, &text)?;
     let order = filter::parse_order_by(&a.str_list("order_by")?)?;
+    filter::check_order_attributes(&order, json::RUN_ATTRIBUTES)?;
     let view = view_type(a, "run_view_type")?;
     let ids = a.str_list("experiment_ids")?;
     let mut runs: Vec<_> = store
@@ -687,6 +768,14 @@ fn logged_models(
     rest: &str,
     a: &Args,
 ) -> ApiResult<Value> {
+    // A tag key may hold `/`, spaces or non-ASCII: it is the whole,
+    // percent-decoded rest of the path.
+    if method == "DELETE"
+        && let Some((id, key)) = rest.trim_start_matches('/').split_once("/tags/")
+    {
+        store.delete_logged_model_tag(id, &crate::args::decode(key)?)?;
+        return Ok(json!({}));
+    }
     let parts: Vec<&str> = rest
         .trim_start_matches('/')
         .split('/')
@@ -696,7 +785,11 @@ fn logged_models(
         ("POST", []) => {
             let new = NewLoggedModel {
                 experiment_id: a.str("experiment_id")?,
-                name: a.opt_str("name")?,
+                name: Some(
+                    a.opt_str("name")?
+                        .filter(|n| !n.trim().is_empty())
+                        .unwrap_or_else(generated_name),
+                ),
                 model_type: a.opt_str("model_type")?.unwrap_or_default(),
                 source_run_id: a.opt_str("source_run_id")?.filter(|s| !s.is_empty()),
                 params: a.pairs("params")?,
@@ -738,7 +831,16 @@ fn logged_models(
             let models: Vec<Value> = page.iter().map(|m| json::logged_model(m, root)).collect();
             Ok(with_token(json!({ "models": models }), next))
         }
-        ("GET", [id]) => Ok(json!({ "model": json::logged_model(&store.logged_model(id)?, root) })),
+        ("GET", [id]) => {
+            let m = store.logged_model(id)?;
+            let allow_deleted = a.opt_str("allow_deleted")?.is_some_and(|v| v == "true");
+            if m.lifecycle_stage != "active" && !allow_deleted {
+                return Err(ApiError::not_found(format!(
+                    "Logged model with ID '{id}' not found."
+                )));
+            }
+            Ok(json!({ "model": json::logged_model(&m, root) }))
+        }
         ("PATCH", [id]) => {
             let status = a.str("status")?;
             let status = LoggedModelStatus::parse(&status).ok_or_else(|| {
@@ -755,10 +857,6 @@ fn logged_models(
         }
         ("PATCH", [id, "tags"]) => {
             store.set_logged_model_tags(id, &a.pairs("tags")?)?;
-            Ok(json!({}))
-        }
-        ("DELETE", [id, "tags", key]) => {
-            store.delete_logged_model_tag(id, key)?;
             Ok(json!({}))
         }
         ("POST", [id, "params"]) => {

@@ -30,14 +30,14 @@ impl Args {
         }
         if !body.iter().all(u8::is_ascii_whitespace) {
             let parsed: Value = serde_json::from_slice(body).map_err(|e| ApiError {
-                code: "MALFORMED_REQUEST",
+                code: "INVALID_PARAMETER_VALUE",
                 message: format!("Malformed request body: not JSON ({e})"),
             })?;
             match parsed {
                 Value::Object(obj) => map.extend(obj),
                 _ => {
                     return Err(ApiError {
-                        code: "MALFORMED_REQUEST",
+                        code: "INVALID_PARAMETER_VALUE",
                         message: "Malformed request body: expected a JSON object".into(),
                     });
                 }
@@ -197,7 +197,7 @@ pub fn pairs_of(v: Option<&Value>, key: &str) -> ApiResult<Vec<(String, String)>
         .collect()
 }
 
-fn decode(s: &str) -> ApiResult<String> {
+pub(crate) fn decode(s: &str) -> ApiResult<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -53,6 +53,7 @@ impl ApiError {
         match self.code {
             "RESOURCE_DOES_NOT_EXIST" | "ENDPOINT_NOT_FOUND" => StatusCode::NOT_FOUND,
             "PERMISSION_DENIED" => StatusCode::FORBIDDEN,
+            "METHOD_NOT_ALLOWED" => StatusCode::METHOD_NOT_ALLOWED,
             "TEMPORARILY_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
             "INTERNAL_ERROR" => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,

@@ -453,6 +453,15 @@ pub fn parse(filter: &str) -> ApiResult<Vec<Clause>> {
 /// is an error, not an empty result).
 pub fn check_attributes(clauses: &[Clause], allowed: &[&str], filter: &str) -> ApiResult<()> {
     for c in clauses {
+        if c.key.kind == Kind::Dataset {
+            return Err(bad(
+                filter,
+                &format!(
+                    "`datasets.{}`: MLOps Lab's tracking server does not search by dataset; filter on params, metrics, tags or attributes",
+                    c.key.name
+                ),
+            ));
+        }
         if c.key.kind == Kind::Attribute && !allowed.contains(&c.key.name.as_str()) {
             return Err(bad(
                 filter,
@@ -462,6 +471,26 @@ pub fn check_attributes(clauses: &[Clause], allowed: &[&str], filter: &str) -> A
                     allowed.join(", ")
                 ),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// The same check for `order_by` terms.
+pub fn check_order_attributes(order: &[OrderBy], allowed: &[&str]) -> ApiResult<()> {
+    for o in order {
+        if o.key.kind == Kind::Attribute && !allowed.contains(&o.key.name.as_str()) {
+            return Err(ApiError::invalid(format!(
+                "Invalid order_by key `{}`; valid attributes are {}",
+                o.key.name,
+                allowed.join(", ")
+            )));
+        }
+        if o.key.kind == Kind::Dataset {
+            return Err(ApiError::invalid(format!(
+                "Invalid order_by key `{}`: datasets cannot order results here",
+                o.key.name
+            )));
         }
     }
     Ok(())

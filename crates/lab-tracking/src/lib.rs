@@ -257,20 +257,36 @@ async fn interrupted() {
 /// True when `Host` names this machine's loopback (with any port).
 fn loopback_host(host: &str) -> bool {
     let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
+        // `[::1]` or `[::1]:port`, nothing else after the bracket.
+        match rest.split_once(']') {
+            Some((ip, tail)) if tail.is_empty() || is_port(tail) => ip,
+            _ => return false,
+        }
     } else {
-        host.rsplit_once(':').map_or(host, |(h, p)| {
-            if p.chars().all(|c| c.is_ascii_digit()) {
-                h
-            } else {
-                host
-            }
-        })
+        match host.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => host,
+        }
     };
     matches!(
         name.to_ascii_lowercase().as_str(),
         "localhost" | "127.0.0.1" | "::1"
     )
+}
+
+fn is_port(tail: &str) -> bool {
+    tail.strip_prefix(':')
+        .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// True when an `Origin` header names a page served from this machine's
+/// loopback. A page elsewhere must not change the lab through a browser
+/// (cross-site request forgery); MLflow's client sends no `Origin`.
+fn loopback_origin(origin: &str) -> bool {
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(loopback_host)
 }
 
 async fn dispatch(
@@ -289,6 +305,17 @@ async fn dispatch(
         return (
             StatusCode::FORBIDDEN,
             "Invalid Host header - possible DNS rebinding attack detected. MLOps Lab's tracking server answers only requests for localhost or 127.0.0.1.",
+        )
+            .into_response();
+    }
+    if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && let Some(origin) = headers.get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(loopback_origin)
+    {
+        tracing::warn!(?origin, "refused a cross-origin write");
+        return (
+            StatusCode::FORBIDDEN,
+            "Cross-origin request blocked: MLOps Lab's tracking server takes writes only from MLflow's client or pages on this machine's loopback.",
         )
             .into_response();
     }
@@ -331,6 +358,26 @@ async fn dispatch(
 #[cfg(test)]
 mod tests {
     #[test]
+    fn only_loopback_origins_write() {
+        for ok in [
+            "http://localhost:3000",
+            "http://127.0.0.1:5000",
+            "https://[::1]:8443",
+        ] {
+            assert!(super::loopback_origin(ok), "{ok}");
+        }
+        for bad in [
+            "http://evil.com",
+            "null",
+            "http://127.0.0.1.evil.com",
+            "file://",
+            "tauri://localhost.evil",
+        ] {
+            assert!(!super::loopback_origin(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn only_loopback_hosts_pass() {
         for ok in [
             "localhost",
@@ -342,6 +389,8 @@ mod tests {
             assert!(super::loopback_host(ok), "{ok}");
         }
         for bad in [
+            "[::1]evil",
+            "[::1]:",
             "evil.com",
             "evil.com:5000",
             "127.0.0.1.evil.com",
