@@ -158,7 +158,9 @@ kubectl get inferenceservice {name}
 ## Remove it
 
 ```sh
-kubectl delete -f .
+kubectl delete -f serviceaccount.yaml -f deployment.yaml -f service.yaml \
+  -f hpa.yaml -f pdb.yaml -f networkpolicy.yaml
+kubectl delete -f inferenceservice.yaml   # if you applied it (needs KServe)
 ```
 "#
     )

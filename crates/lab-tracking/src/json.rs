@@ -170,7 +170,7 @@ pub fn registered_model(m: &RegisteredModel, latest: Option<&ModelVersion>, root
         "name": m.name,
         "creation_timestamp": m.creation_time,
         "last_updated_timestamp": m.last_updated_time,
-        "description": m.description,
+        "description": (!m.description.is_empty()).then_some(&m.description),
         "latest_versions": latest.map(|v| vec![model_version(v, root)]).unwrap_or_default(),
         "tags": pairs(&m.tags),
         "aliases": aliases,

@@ -337,14 +337,14 @@ async fn dispatch(
         Err(e) => return e.into_response(),
     };
     let method_name = method.as_str().to_string();
+    let (logged_method, logged_call) = (method_name.clone(), call.clone());
     let answer = tokio::task::spawn_blocking(move || {
-        let _span = tracing::debug_span!("mlflow", method = %method_name, call = %call).entered();
         app.pool
             .with(|store| api::handle(&app.cx, store, &method_name, &call, &args))
             .and_then(|r| r)
     })
     .await;
-    match answer {
+    let response = match answer {
         Ok(Ok(v)) => axum::Json(v).into_response(),
         Ok(Err(e)) => e.into_response(),
         Err(e) => ApiError {
@@ -352,7 +352,14 @@ async fn dispatch(
             message: format!("the request's worker failed: {e}"),
         }
         .into_response(),
-    }
+    };
+    // Every call, for a learner who wants to see what the client sends
+    // (`mlops-lab -v tracking-server`).
+    tracing::info!(
+        status = response.status().as_u16(),
+        "{logged_method} /api/2.0/mlflow/{logged_call}"
+    );
+    response
 }
 
 #[cfg(test)]
