@@ -7,28 +7,14 @@
 //! `pipeline run` use).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
 use crate::python::{self, Venv};
 use crate::sh::{self, step};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
+use crate::wrk::{Server, free_port};
 
 fn post(venv: &Venv, url: &str, body: &str) -> Result<String> {
     let out = venv
@@ -63,74 +49,6 @@ fn wait_up(venv: &Venv, url: &str, body: &str, timeout: Duration) -> Result<Stri
     }
 }
 
-pub fn ensure_wrk() -> Result<()> {
-    if Command::new("wrk").arg("-v").output().is_ok() {
-        return Ok(());
-    }
-    step("install wrk (Debian package) for the load");
-    sh::run(
-        Command::new("apt-get")
-            .args(["install", "-y", "-qq", "wrk"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
-    .context("wrk is needed: apt-get install wrk")
-}
-
-#[derive(Debug)]
-struct Load {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-fn to_ms(v: &str) -> Option<f64> {
-    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
-    let x: f64 = num.parse().ok()?;
-    Some(match unit {
-        "us" => x / 1000.0,
-        "ms" => x,
-        "s" => x * 1000.0,
-        _ => return None,
-    })
-}
-
-fn wrk(url: &str, connections: u32, seconds: u64) -> Result<Load> {
-    // Warm-up, then the measured run.
-    let run = |secs: u64| {
-        Command::new("wrk")
-            .args([
-                "-t1",
-                &format!("-c{connections}"),
-                &format!("-d{secs}s"),
-                "--latency",
-                "-s",
-                "bench/post.lua",
-                url,
-            ])
-            .output()
-    };
-    run(2)?;
-    let out = run(seconds)?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let find = |prefix: &str| {
-        text.lines()
-            .map(str::trim)
-            .find_map(|l| l.strip_prefix(prefix).map(|r| r.trim().to_string()))
-    };
-    let load = (|| {
-        Some(Load {
-            rps: find("Requests/sec:")?.parse().ok()?,
-            p50_ms: to_ms(&find("50%")?)?,
-            p99_ms: to_ms(&find("99%")?)?,
-        })
-    })()
-    .with_context(|| format!("cannot read wrk's output:\n{text}"))?;
-    if text.contains("Non-2xx") || text.contains("Socket errors") {
-        println!("      wrk reported errors:\n{text}");
-    }
-    Ok(load)
-}
-
 fn mlops_lab(home: &Path, args: &[&str]) -> Result<serde_json::Value> {
     let mut all = vec![
         "run",
@@ -152,7 +70,7 @@ fn mlops_lab(home: &Path, args: &[&str]) -> Result<serde_json::Value> {
 
 pub fn run(seconds: u64, connections: u32) -> Result<()> {
     let venv = python::ensure_venv(python::BENCH)?;
-    ensure_wrk()?;
+    crate::wrk::ensure_wrk()?;
     let bin = crate::statics::ensure()?.join("lab-serve");
     let home = python::cache_dir()?.join("bench-serve-home");
     let _ = std::fs::remove_dir_all(&home);
@@ -295,10 +213,13 @@ pub fn run(seconds: u64, connections: u32) -> Result<()> {
             bail!("{url} disagrees with the reference: {answer} vs {ref_answer}");
         }
     }
-    let reference = wrk(&ref_url, connections, seconds)?;
+    let reference = crate::wrk::run(Path::new("bench/post.lua"), &ref_url, connections, seconds)?;
     let mut measured = vec![];
     for (name, url) in &paths {
-        measured.push((name.clone(), wrk(url, connections, seconds)?));
+        measured.push((
+            name.clone(),
+            crate::wrk::run(Path::new("bench/post.lua"), url, connections, seconds)?,
+        ));
     }
 
     println!(

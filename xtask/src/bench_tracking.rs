@@ -5,30 +5,16 @@
 //! `log_batch` each), then raw `runs/log-metric` and `runs/search` with wrk.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
 use crate::python::{self, Venv};
 use crate::sh::{self, step};
+use crate::wrk::{self, Load, Server, free_port};
 
 const REQUIREMENTS: &str = "bench/requirements-tracking.txt";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
 
 fn wait_healthy(port: u16, server: &mut Server, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
@@ -51,59 +37,6 @@ fn wait_healthy(port: u16, server: &mut Server, timeout: Duration) -> Result<()>
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Load {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: bool,
-}
-
-fn to_ms(v: &str) -> Option<f64> {
-    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
-    let x: f64 = num.parse().ok()?;
-    Some(match unit {
-        "us" => x / 1000.0,
-        "ms" => x,
-        "s" => x * 1000.0,
-        _ => return None,
-    })
-}
-
-/// wrk with a Lua script (one thread, `connections` connections).
-fn wrk(script: &Path, url: &str, connections: u32, seconds: u64) -> Result<Load> {
-    let run = |secs: u64| {
-        Command::new("wrk")
-            .args([
-                "-t1",
-                &format!("-c{connections}"),
-                &format!("-d{secs}s"),
-                "--latency",
-                "-s",
-            ])
-            .arg(script)
-            .arg(url)
-            .output()
-    };
-    run(2)?;
-    let out = run(seconds)?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let find = |prefix: &str| {
-        text.lines()
-            .map(str::trim)
-            .find_map(|l| l.strip_prefix(prefix).map(|r| r.trim().to_string()))
-    };
-    (|| {
-        Some(Load {
-            rps: find("Requests/sec:")?.parse().ok()?,
-            p50_ms: to_ms(&find("50%")?)?,
-            p99_ms: to_ms(&find("99%")?)?,
-            errors: text.contains("Non-2xx") || text.contains("Socket errors"),
-        })
-    })()
-    .with_context(|| format!("cannot read wrk's output:\n{text}"))
 }
 
 /// A wrk script: log-metric with a fresh step per request, or one search.
@@ -182,11 +115,11 @@ fn measure(
     step(&format!(
         "{name}: wrk runs/search ({seconds} s, {connections} connections)"
     ));
-    let search = wrk(&search_lua, &uri, connections, seconds)?;
+    let search = wrk::run(&search_lua, &uri, connections, seconds)?;
     step(&format!(
         "{name}: wrk runs/log-metric ({seconds} s, {connections} connections)"
     ));
-    let log = wrk(&log_lua, &uri, connections, seconds)?;
+    let log = wrk::run(&log_lua, &uri, connections, seconds)?;
     Ok(Side {
         name,
         script_s,
@@ -197,7 +130,7 @@ fn measure(
 
 pub fn run(seconds: u64, connections: u32) -> Result<()> {
     let venv = python::ensure_venv(REQUIREMENTS)?;
-    crate::bench_serve::ensure_wrk()?;
+    wrk::ensure_wrk()?;
     step("build the CLI (release)");
     sh::cargo(&[
         "build",

@@ -20,6 +20,7 @@ mod statics;
 #[cfg(test)]
 mod tidy;
 mod ui;
+mod wrk;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};

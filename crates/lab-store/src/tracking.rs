@@ -285,26 +285,10 @@ impl Store {
         self.require_active(run_id)?;
         let tx = self.write_tx()?;
         for (k, v) in params_ {
-            let old: Option<String> = tx
-                .query_row(
-                    "SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2",
-                    params![run_id, k],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            match old {
-                Some(o) if &o == v => {}
-                Some(o) => {
-                    return Err(StoreError::Invalid(format!(
-                        "param `{k}` of run {run_id} is already `{o}`; params cannot change"
-                    )));
-                }
-                None => {
-                    tx.execute(
-                        "INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)",
-                        params![run_id, k, v],
-                    )?;
-                }
+            if let Some(o) = insert_param(&tx, run_id, k, v)? {
+                return Err(StoreError::Invalid(format!(
+                    "param `{k}` of run {run_id} is already `{o}`; params cannot change"
+                )));
             }
         }
         tx.commit()?;
@@ -323,18 +307,7 @@ impl Store {
                     m.key, m.value
                 )));
             }
-            tx.execute(
-                "INSERT OR IGNORE INTO metrics (run_uuid, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run_id, m.key, m.value, m.timestamp, m.step],
-            )?;
-            tx.execute(
-                "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value,
-                    timestamp = excluded.timestamp, step = excluded.step
-                 WHERE excluded.step > latest_metrics.step
-                    OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
-                params![run_id, m.key, m.value, m.timestamp, m.step],
-            )?;
+            insert_metric(&tx, run_id, m)?;
         }
         tx.commit()?;
         Ok(())
@@ -794,41 +767,14 @@ impl Store {
         }
         let tx = self.write_tx()?;
         for (k, v) in &batch.params {
-            let old: Option<String> = tx
-                .query_row(
-                    "SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2",
-                    params![run_id, k],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            match old {
-                Some(o) if &o == v => {}
-                Some(o) => {
-                    return Err(StoreError::Invalid(format!(
-                        "Changing param values is not allowed. Param with key='{k}' was already logged with value='{o}' for run ID='{run_id}'. Attempted logging new value '{v}'."
-                    )));
-                }
-                None => {
-                    tx.execute(
-                        "INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)",
-                        params![run_id, k, v],
-                    )?;
-                }
+            if let Some(o) = insert_param(&tx, run_id, k, v)? {
+                return Err(StoreError::Invalid(format!(
+                    "Changing param values is not allowed. Param with key='{k}' was already logged with value='{o}' for run ID='{run_id}'. Attempted logging new value '{v}'."
+                )));
             }
         }
         for (i, m) in batch.metrics.iter().enumerate() {
-            tx.execute(
-                "INSERT OR IGNORE INTO metrics (run_uuid, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run_id, m.key, m.value, m.timestamp, m.step],
-            )?;
-            tx.execute(
-                "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value,
-                    timestamp = excluded.timestamp, step = excluded.step
-                 WHERE excluded.step > latest_metrics.step
-                    OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
-                params![run_id, m.key, m.value, m.timestamp, m.step],
-            )?;
+            insert_metric(&tx, run_id, m)?;
             if let Some(Some(link)) = batch.metric_models.get(i) {
                 tx.execute(
                     "INSERT INTO logged_model_metrics (model_id, key, value, timestamp, step, run_id, dataset_name, dataset_digest)
@@ -1044,6 +990,52 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Log a write-once param: `None` when it is new or logged again with the
+/// same value, `Some(old value)` when it would change (nothing written).
+fn insert_param(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: &str,
+    key: &str,
+    value: &str,
+) -> Result<Option<String>> {
+    let old: Option<String> = tx
+        .query_row(
+            "SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2",
+            params![run_id, key],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match old {
+        Some(o) if o == value => Ok(None),
+        Some(o) => Ok(Some(o)),
+        None => {
+            tx.execute(
+                "INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)",
+                params![run_id, key, value],
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// One logged value into the history, and into the latest value per key
+/// (highest step, then timestamp, as MLflow keeps it).
+fn insert_metric(tx: &rusqlite::Transaction<'_>, run_id: &str, m: &Metric) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO metrics (run_uuid, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![run_id, m.key, m.value, m.timestamp, m.step],
+    )?;
+    tx.execute(
+        "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value,
+            timestamp = excluded.timestamp, step = excluded.step
+         WHERE excluded.step > latest_metrics.step
+            OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
+        params![run_id, m.key, m.value, m.timestamp, m.step],
+    )?;
+    Ok(())
 }
 
 /// (from, to) lifecycle stages of a delete (`true`) or restore.

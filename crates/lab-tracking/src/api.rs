@@ -28,7 +28,7 @@ pub struct Ctx {
 /// The calls that only read, and so may come as GET. Every other call
 /// changes the store and must come as POST, PATCH or DELETE: a web page
 /// cannot make a browser change the lab with a link or an image.
-fn reads_only(method: &str, path: &str) -> bool {
+pub(crate) fn reads_only(method: &str, path: &str) -> bool {
     matches!(
         path,
         "experiments/get"
