@@ -175,9 +175,7 @@ pub struct TrackingInfo {
 
 impl Tracking {
     pub fn start(lab: &Lab) -> Tracking {
-        let started = lab
-            .tracking_server(lab_pipeline::TRACKING_DEFAULT_PORT, false)
-            .or_else(|_| lab.tracking_server(0, false));
+        let started = lab.tracking_server_on_or_any(lab_pipeline::TRACKING_DEFAULT_PORT);
         let (server, info) = match started {
             Ok(s) => {
                 let uri = s.uri();

@@ -36,7 +36,7 @@ const versionRow = (m, v) =>
 // A version MLflow's client logged is in MLflow's format: the lab's server
 // cannot serve it, so it gets no Deploy button but a plain note.
 const deployButton = (m, v) =>
-  v.origin === "mlflow"
+  !v.servable
     ? html`<span class="muted small" title="source ${v.source}">logged by MLflow's client:
         not servable by the lab's server</span>`
     : html`<button type="button" class="ghost small rollout" data-version="${v.version}">${

@@ -88,6 +88,13 @@ impl Lab {
         })
     }
 
+    /// The tracking server on `port` when it is free, else on any free
+    /// port (for the app, which must not fail to start over a busy port).
+    pub fn tracking_server_on_or_any(&self, port: u16) -> Result<lab_tracking::TrackingServer> {
+        self.tracking_server(port, false)
+            .or_else(|_| self.tracking_server(0, false))
+    }
+
     /// The Docker client (with its async runtime), made once and shared.
     /// Docker is asked again when its last answer is older than
     /// [`DOCKER_RECHECK`] (a ping on the same connection, or a new client

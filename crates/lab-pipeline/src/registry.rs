@@ -28,6 +28,9 @@ pub struct VersionSummary {
     pub run_name: String,
     /// Up to four headline metrics of its run (test split).
     pub metrics: Vec<(String, f64)>,
+    /// Whether the lab's server can serve it (false for a model MLflow's
+    /// client logged).
+    pub servable: bool,
 }
 
 /// The service serving a model, with its stable endpoint.
@@ -59,6 +62,7 @@ impl Lab {
                                 .map(|(k, x)| (k.to_string(), x))
                                 .collect(),
                             run_name: run.run_name,
+                            servable: v.servable(),
                             version: v,
                         })
                     })
