@@ -153,30 +153,16 @@ pub struct RunModel {
 
 impl Store {
     pub fn get_or_create_experiment(&self, name: &str) -> Result<Experiment> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(StoreError::Invalid(
-                "an experiment name cannot be empty".into(),
-            ));
-        }
-        if let Some(e) = self.experiment_by_name(name)? {
+        if let Some(e) = self.experiment_by_name(name.trim())? {
             return Ok(e);
         }
-        let tx = self.write_tx()?;
-        let next: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(CAST(experiment_id AS INTEGER)), 0) + 1 FROM experiments",
-            [],
-            |r| r.get(0),
-        )?;
-        let id = next.to_string();
-        let now = now_ms();
-        tx.execute(
-            "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time)
-             VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![id, name, format!("artifacts/{id}"), now],
-        )?;
-        tx.commit()?;
-        self.experiment(&id)
+        match self.create_experiment(name, &[]) {
+            // Another process created it meanwhile: it is the one.
+            Err(StoreError::AlreadyExists(_)) => self
+                .experiment_by_name(name.trim())?
+                .ok_or_else(|| StoreError::NotFound(format!("experiment `{}`", name.trim()))),
+            other => other,
+        }
     }
 
     pub fn experiment(&self, id: &str) -> Result<Experiment> {
