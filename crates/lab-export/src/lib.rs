@@ -8,6 +8,7 @@
 //! Pure: plain values in, YAML text out. No store, no Docker, no I/O.
 
 pub mod k8s;
+pub mod kfp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
