@@ -53,7 +53,7 @@ pub fn build(debug: bool) -> Result<PathBuf> {
     let tauri = ensure_tauri_cli()?;
     let statics = statics::build()?;
     let profile = if debug { "debug" } else { "release" };
-    // The app and the CLI, built by cargo itself and then bundled (not
+    // The app (and in debug the CLI), built by cargo itself and then bundled (not
     // `tauri build`, which builds the app package alone: a feature set of
     // its own, so every crate twice). In debug, the workspace with all its
     // targets: the very artifacts `cargo test --workspace` then reuses.
@@ -74,8 +74,6 @@ pub fn build(debug: bool) -> Result<PathBuf> {
             "--release",
             "-p",
             "mlops-lab-app",
-            "-p",
-            "lab-cli",
             "--bins",
         ]
     };
@@ -85,7 +83,9 @@ pub fn build(debug: bool) -> Result<PathBuf> {
     let sidecars = Path::new("src-tauri/binaries");
     std::fs::create_dir_all(sidecars)?;
     for name in SIDECARS {
-        let from = if name == "mlops-lab" {
+        // A release ships the static CLI: the same program, and the one the
+        // steps image of an exported Kubeflow pipeline needs.
+        let from = if name == "mlops-lab" && debug {
             target.join(profile).join(name)
         } else {
             statics.join(name)

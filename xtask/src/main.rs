@@ -240,7 +240,8 @@ fn test(extra: &[String]) -> Result<()> {
             // This tree's static binaries, whatever another checkout put in
             // the shared cache.
             .env("MLOPS_LAB_SERVE_BIN", statics.join("lab-serve"))
-            .env("MLOPS_LAB_GATEWAY_BIN", statics.join("lab-gateway")),
+            .env("MLOPS_LAB_GATEWAY_BIN", statics.join("lab-gateway"))
+            .env("MLOPS_LAB_STEPS_BIN", statics.join("mlops-lab")),
     )?;
     println!("\nall checks passed");
     Ok(())

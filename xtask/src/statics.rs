@@ -1,4 +1,5 @@
-//! The static `lab-serve` and `lab-gateway`: built once here (release,
+//! The static `lab-serve`, `lab-gateway` and `mlops-lab` (the CLI the steps
+//! image of an exported Kubeflow pipeline runs): built once here (release,
 //! statically linked for this host's Linux architecture: musl where its
 //! target is installed, else glibc with `+crt-static`), and copied into
 //! `~/.cache/mlops-lab/bin/`, where the CLI and the app find them. A deploy
@@ -12,9 +13,9 @@ use anyhow::{Context, Result, bail};
 use crate::python::cache_dir;
 use crate::sh::{run, step};
 
-pub const BINARIES: [&str; 2] = ["lab-serve", "lab-gateway"];
+pub const BINARIES: [&str; 3] = ["lab-serve", "lab-gateway", "mlops-lab"];
 
-/// Build both (cargo skips the work when nothing changed) into a target
+/// Build the three (cargo skips the work when nothing changed) into a target
 /// dir of this source tree's own, and install them in the cache. Returns
 /// the build's directory: this tree's own binaries, which the tests use
 /// (another checkout may install its own in the cache meanwhile).
@@ -26,13 +27,14 @@ pub fn ensure() -> Result<PathBuf> {
         install(&dir.join(name), &bin.join(name))?;
     }
     step(&format!(
-        "static lab-serve and lab-gateway installed in {}",
+        "static lab-serve, lab-gateway and mlops-lab installed in {}",
         bin.display()
     ));
     Ok(bin)
 }
 
-/// `cargo build --release` of both, static; the directory with the results.
+/// `cargo build --release` of the three, static; the directory with the
+/// results.
 pub fn build() -> Result<PathBuf> {
     let arch = std::env::consts::ARCH;
     let musl = format!("{arch}-unknown-linux-musl");
@@ -54,18 +56,19 @@ pub fn build() -> Result<PathBuf> {
     let root = std::env::current_dir()?;
     let target_dir = cache_dir()?.join("serve-target").join(tree_key(&root));
     step(&format!(
-        "cargo build --release -p lab-serve -p lab-gateway --target {target} (static; cached)"
+        "cargo build --release -p lab-serve -p lab-gateway -p lab-cli --target {target} (static; cached)"
     ));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     run(Command::new(cargo)
         .args(["build", "--release", "--quiet", "--locked"])
-        .args(["-p", "lab-serve", "-p", "lab-gateway", "--bins", "--target"])
+        .args(["-p", "lab-serve", "-p", "lab-gateway", "-p", "lab-cli"])
+        .args(["--bins", "--target"])
         .arg(&target)
         .arg("--target-dir")
         .arg(&target_dir)
         .env("RUSTFLAGS", rustflags)
         .env_remove("CARGO_TARGET_DIR"))
-    .context("could not build the static lab-serve and lab-gateway")?;
+    .context("could not build the static lab-serve, lab-gateway and mlops-lab")?;
     Ok(target_dir.join(&target).join("release"))
 }
 

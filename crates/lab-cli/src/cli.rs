@@ -147,6 +147,14 @@ pub enum Command {
         #[arg(long, default_value_t = lab_pipeline::TRACKING_DEFAULT_PORT)]
         port: u16,
     },
+    /// Run one step of an exported Kubeflow pipeline: what its containers
+    /// run (`mlops-lab export kfp` writes the pipeline). Paths and values
+    /// come from Kubeflow's placeholders.
+    #[command(hide = true)]
+    Step {
+        #[command(subcommand)]
+        step: StepCommand,
+    },
     /// List a model's parameters and their defaults.
     Params {
         /// e.g. logistic-regression
@@ -190,6 +198,10 @@ pub struct TrainArgs {
     /// Your own CSV file; needs --target.
     #[arg(long, value_name = "CSV")]
     pub file: Option<PathBuf>,
+    /// Train on this drift scenario's reference slice of --dataset (as the
+    /// lab's pipeline and its Kubeflow export do), e.g. auto-mpg-drift.
+    #[arg(long, requires = "dataset")]
+    pub scenario: Option<String>,
     /// Target: a catalogue target name (default: the dataset's), or a column of --file.
     #[arg(long)]
     pub target: Option<String>,
@@ -264,6 +276,124 @@ pub enum ExportCommand {
         /// Folder to write into (default: exports/k8s/NAME-vVERSION in the lab home).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// The lab's pipeline (Data → Train → Validate → Register → Package) as
+    /// a Kubeflow Pipelines v2 YAML whose steps run MLOps Lab in a FROM
+    /// scratch steps image, which this builds in your local Docker.
+    Kfp {
+        /// Train on this drift scenario's reference slice (default:
+        /// auto-mpg-drift, as `mlops-lab pipeline run`).
+        #[arg(long, conflicts_with = "dataset")]
+        scenario: Option<String>,
+        /// Train on this whole dataset instead.
+        #[arg(long)]
+        dataset: Option<String>,
+        /// Model kind (default: linear-regression for a regression
+        /// target, else logistic-regression).
+        #[arg(long)]
+        model: Option<String>,
+        /// File to write (default: exports/kfp/NAME.yaml in the lab home).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write the YAML only; do not build the steps image.
+        #[arg(long)]
+        no_image: bool,
+    },
+}
+
+/// The executors of an exported Kubeflow pipeline (see `export kfp`).
+#[derive(Subcommand)]
+pub enum StepCommand {
+    /// Load and validate the data; write it as CSV.
+    Data {
+        #[arg(long)]
+        dataset: String,
+        #[arg(long, default_value = "")]
+        scenario: String,
+        /// Output Dataset URI.
+        #[arg(long)]
+        out: String,
+        #[arg(long)]
+        rows_file: PathBuf,
+        #[arg(long)]
+        digest_file: PathBuf,
+        #[arg(long)]
+        executor_output: PathBuf,
+    },
+    /// Train on the Data step's CSV in a fresh lab home.
+    Train {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        dataset: String,
+        #[arg(long)]
+        model: String,
+        #[arg(long, default_value = "{}")]
+        hyperparams: String,
+        #[arg(long, default_value = "42")]
+        seed: String,
+        #[arg(long, default_value = "0.25")]
+        test_fraction: String,
+        /// Output lab home URI.
+        #[arg(long)]
+        lab: String,
+        #[arg(long)]
+        model_out: String,
+        #[arg(long)]
+        metrics: String,
+        #[arg(long)]
+        run_id_file: PathBuf,
+        #[arg(long)]
+        executor_output: PathBuf,
+    },
+    /// Check the run's metrics against the gate; fail below it.
+    Validate {
+        #[arg(long)]
+        lab: PathBuf,
+        #[arg(long)]
+        run_id: String,
+        #[arg(long)]
+        gate: String,
+        #[arg(long)]
+        report: String,
+        #[arg(long)]
+        passed_file: PathBuf,
+        #[arg(long)]
+        executor_output: PathBuf,
+    },
+    /// Register the run's model and set the alias, in a copy of the lab home.
+    Register {
+        #[arg(long)]
+        lab: PathBuf,
+        #[arg(long)]
+        run_id: String,
+        #[arg(long)]
+        gate_passed: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        alias: String,
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        version_file: PathBuf,
+        #[arg(long)]
+        executor_output: PathBuf,
+    },
+    /// Write the model image's build context.
+    Package {
+        #[arg(long)]
+        registry: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        alias: String,
+        #[arg(long)]
+        context: String,
+        #[arg(long)]
+        tag_file: PathBuf,
+        #[arg(long)]
+        executor_output: PathBuf,
     },
 }
 

@@ -31,6 +31,19 @@ impl Table {
         }
     }
 
+    /// The rows as CSV text (header row; missing values empty, as
+    /// [`read_csv`] reads them; floats in their shortest round-trip form),
+    /// so reading it back with the same column types gives the same table.
+    pub fn to_csv(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut df = self.df.clone();
+        CsvWriter::new(&mut out)
+            .include_header(true)
+            .finish(&mut df)
+            .ctx(|| format!("cannot write {} as CSV", self.shown()))?;
+        Ok(out)
+    }
+
     pub fn rows(&self) -> usize {
         self.df.height()
     }

@@ -31,6 +31,15 @@ pub fn cache_bin_dir() -> PathBuf {
     cache.join("mlops-lab/bin")
 }
 
+/// Where a prebuilt static `mlops-lab` (the steps image's CLI) may be given.
+pub const STEPS_BIN_ENV: &str = "MLOPS_LAB_STEPS_BIN";
+
+/// Path to a static `mlops-lab`: what the steps of an exported Kubeflow
+/// pipeline run in their `FROM scratch` image.
+pub fn steps_binary() -> Result<PathBuf> {
+    find("mlops-lab", STEPS_BIN_ENV)
+}
+
 /// Path to the static `lab-serve`.
 pub fn static_server_binary() -> Result<PathBuf> {
     find("lab-serve", SERVE_BIN_ENV)

@@ -20,12 +20,12 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use binary::{
-    GATEWAY_BIN_ENV, SERVE_BIN_ENV, cache_bin_dir, gateway_binary, is_static_elf,
-    static_server_binary,
+    GATEWAY_BIN_ENV, SERVE_BIN_ENV, STEPS_BIN_ENV, cache_bin_dir, gateway_binary, is_static_elf,
+    static_server_binary, steps_binary,
 };
 pub use gateway::{GATEWAY_TOKEN_ENV, Gateway, GatewayStatus, start_gateway};
 pub use http::{Exchange, HttpResponse, MAX_RESPONSE_BYTES, exchange, get, post};
-pub use image::{ImageInfo, dockerfile, image_tag};
+pub use image::{ImageInfo, dockerfile, image_tag, steps_dockerfile, write_build_context};
 pub use load::{LoadRequest, Outcome, run_load};
 pub use process::{OwnedProcess, Terminated};
 
@@ -200,6 +200,30 @@ impl Deployer {
     }
 
     /// Our running deployments, as Docker and the process table see them.
+    /// Build the steps image of exported Kubeflow pipelines, `tag`, from
+    /// the static `mlops-lab` and `lab-serve` and the `sample_data` folder.
+    pub fn build_steps_image(
+        &self,
+        tag: &str,
+        sample_data: &std::path::Path,
+        home_id: &str,
+        progress: Progress,
+    ) -> Result<ImageInfo> {
+        let cli = steps_binary()?;
+        let serve = static_server_binary()?;
+        progress(&format!("static mlops-lab: {}", cli.display()));
+        let docker = self.docker()?;
+        self.rt.block_on(image::build_steps(
+            docker,
+            tag,
+            &cli,
+            &serve,
+            sample_data,
+            home_id,
+            progress,
+        ))
+    }
+
     pub fn list_containers(&self) -> Result<Vec<container::ContainerState>> {
         let docker = self.docker()?;
         self.rt.block_on(container::list(docker))

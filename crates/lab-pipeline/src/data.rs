@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lab_data::{DatasetSpec, PrepareOptions, Prepared, SplitSpec, Table, TaskSpec};
+use lab_data::{Catalog, DatasetSpec, PrepareOptions, Prepared, SplitSpec, Table, TaskSpec};
 
 use serde::{Deserialize, Serialize};
 
@@ -64,47 +64,7 @@ impl Lab {
 
     /// Load a data source, strictly typed for catalogue datasets.
     pub fn load(&self, source: &DataSource) -> Result<(Table, Option<&DatasetSpec>)> {
-        match source {
-            DataSource::Catalog { name } => {
-                let spec = self.catalog.dataset(name)?;
-                let table = lab_data::read_csv(&self.catalog.path_of(spec), &spec.column_types())?;
-                Ok((table, Some(spec)))
-            }
-            DataSource::File { path } => Ok((lab_data::read_csv(path, &BTreeMap::new())?, None)),
-            DataSource::Scenario { name, scenario } => {
-                let (table, spec) = self.load(&DataSource::Catalog { name: name.clone() })?;
-                let spec = spec.expect("catalogue sources have a spec");
-                let (owner, sc) = self.catalog.scenario(scenario)?;
-                if owner.name != spec.name {
-                    return Err(PipelineError::Invalid(format!(
-                        "scenario `{scenario}` belongs to dataset `{}`, not `{name}`",
-                        owner.name
-                    )));
-                }
-                let (reference, _) = lab_data::scenario_slices(&table, sc)?;
-                Ok((reference, Some(spec)))
-            }
-            DataSource::Augmented {
-                name,
-                scenario,
-                extra,
-            } => {
-                let base = match scenario {
-                    Some(sc) => DataSource::Scenario {
-                        name: name.clone(),
-                        scenario: sc.clone(),
-                    },
-                    None => DataSource::Catalog { name: name.clone() },
-                };
-                let (table, spec) = self.load(&base)?;
-                let spec = spec.expect("catalogue sources have a spec");
-                let target = spec.target(None)?;
-                let mut columns = target.features.clone();
-                columns.push(target.column.clone());
-                let extra = lab_data::read_csv(extra, &BTreeMap::new())?;
-                Ok((lab_data::append_rows(&table, &extra, &columns)?, Some(spec)))
-            }
-        }
+        load_source(&self.catalog, source)
     }
 
     pub fn profile(&self, source: &DataSource) -> Result<lab_data::Profile> {
@@ -190,5 +150,57 @@ impl Lab {
                 split,
             },
         )?)
+    }
+}
+
+/// Load a data source with `catalog`, strictly typed for catalogue datasets.
+pub(crate) fn load_source<'c>(
+    catalog: &'c Catalog,
+    source: &DataSource,
+) -> Result<(Table, Option<&'c DatasetSpec>)> {
+    match source {
+        DataSource::Catalog { name } => {
+            let spec = catalog.dataset(name)?;
+            let table = lab_data::read_csv(&catalog.path_of(spec), &spec.column_types())?;
+            Ok((table, Some(spec)))
+        }
+        DataSource::File { path } => Ok((lab_data::read_csv(path, &BTreeMap::new())?, None)),
+        DataSource::Snapshot { name, path } => {
+            let spec = catalog.dataset(name)?;
+            Ok((lab_data::read_csv(path, &spec.column_types())?, Some(spec)))
+        }
+        DataSource::Scenario { name, scenario } => {
+            let (table, spec) = load_source(catalog, &DataSource::Catalog { name: name.clone() })?;
+            let spec = spec.expect("catalogue sources have a spec");
+            let (owner, sc) = catalog.scenario(scenario)?;
+            if owner.name != spec.name {
+                return Err(PipelineError::Invalid(format!(
+                    "scenario `{scenario}` belongs to dataset `{}`, not `{name}`",
+                    owner.name
+                )));
+            }
+            let (reference, _) = lab_data::scenario_slices(&table, sc)?;
+            Ok((reference, Some(spec)))
+        }
+        DataSource::Augmented {
+            name,
+            scenario,
+            extra,
+        } => {
+            let base = match scenario {
+                Some(sc) => DataSource::Scenario {
+                    name: name.clone(),
+                    scenario: sc.clone(),
+                },
+                None => DataSource::Catalog { name: name.clone() },
+            };
+            let (table, spec) = load_source(catalog, &base)?;
+            let spec = spec.expect("catalogue sources have a spec");
+            let target = spec.target(None)?;
+            let mut columns = target.features.clone();
+            columns.push(target.column.clone());
+            let extra = lab_data::read_csv(extra, &BTreeMap::new())?;
+            Ok((lab_data::append_rows(&table, &extra, &columns)?, Some(spec)))
+        }
     }
 }

@@ -5,12 +5,58 @@ use std::path::{Path, PathBuf};
 
 use lab_export::Manifest;
 use lab_export::k8s::{K8sSpec, manifests, resource_name};
+use lab_export::kfp::{KfpPart, KfpSpec, pipeline, pipeline_name};
+use lab_model::{ModelKind, Task};
 use serde::{Deserialize, Serialize};
 
+use crate::events::{Event, Stage, stage};
 use crate::lab::Lab;
 use crate::registry::require_servable;
-use crate::request::ModelRef;
+use crate::request::{ModelRef, default_model_name};
 use crate::{PipelineError, Result};
+
+/// The steps image every exported Kubeflow pipeline runs (one per release
+/// of the lab: the steps are this version's `mlops-lab step` commands).
+pub const STEPS_IMAGE: &str = concat!("mlops-lab/steps:", env!("CARGO_PKG_VERSION"));
+
+/// What `export kfp` is asked for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct KfpRequest {
+    /// A drift scenario: train on its reference slice (the lab's own
+    /// pipeline does). Default: the lab pipeline's scenario, unless
+    /// `dataset` is given.
+    pub scenario: Option<String>,
+    /// A dataset, trained on whole (when no scenario is given).
+    pub dataset: Option<String>,
+    /// Model kind (default: linear regression for a regression target,
+    /// else logistic regression, as the lab's pipeline).
+    pub model: Option<String>,
+    /// Where to write the YAML (default `exports/kfp/NAME.yaml` in the lab
+    /// home).
+    pub out: Option<PathBuf>,
+    /// Build the steps image in the local Docker as well: `Some(true)`
+    /// always (an error without Docker), `Some(false)` never, `None` when
+    /// Docker answers.
+    pub build_image: Option<bool>,
+}
+
+/// What `export kfp` wrote.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KfpExport {
+    pub pipeline: String,
+    pub out_file: PathBuf,
+    pub yaml: String,
+    /// One line per parameter, task and output.
+    pub parts: Vec<KfpPart>,
+    /// The steps image the executors run.
+    pub image: String,
+    /// The steps image, when it was built now.
+    pub image_built: Option<lab_deploy::ImageInfo>,
+    /// Why it was not built, when it was not.
+    pub image_note: Option<String>,
+    /// How to run the pipeline with KFP's local runner.
+    pub run_with: String,
+}
 
 /// What `export k8s` wrote.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,6 +127,154 @@ impl Lab {
             out_dir,
             manifests,
             readme,
+        })
+    }
+}
+
+impl Lab {
+    /// The lab's pipeline (Data → Train → Validate → Register → Package) as
+    /// a Kubeflow Pipelines v2 YAML whose steps run this lab's static CLI in
+    /// the steps image, written to `req.out`; with `req.build_image`, the
+    /// steps image is built too.
+    pub fn export_kfp(&self, req: &KfpRequest, sink: &dyn Fn(Event)) -> Result<KfpExport> {
+        let (spec, scenario) = match (&req.scenario, &req.dataset) {
+            (Some(sc), _) => {
+                let (spec, sc) = self.catalog.scenario(sc)?;
+                if let Some(d) = &req.dataset
+                    && d != &spec.name
+                {
+                    return Err(PipelineError::Invalid(format!(
+                        "scenario `{}` belongs to dataset `{}`, not `{d}`",
+                        sc.name, spec.name
+                    )));
+                }
+                (spec, sc.name.clone())
+            }
+            (None, Some(d)) => (self.catalog.dataset(d)?, String::new()),
+            (None, None) => {
+                let (spec, sc) = self.catalog.scenario(crate::DEFAULT_SCENARIO)?;
+                (spec, sc.name.clone())
+            }
+        };
+        let target = spec.target(None)?;
+        let model: ModelKind = match &req.model {
+            Some(m) => m.parse().map_err(PipelineError::Invalid)?,
+            None => match target.task {
+                Task::Regression => ModelKind::LinearRegression,
+                _ => ModelKind::LogisticRegression,
+            },
+        };
+        let name = pipeline_name(&format!(
+            "mlops-lab-{}",
+            if scenario.is_empty() {
+                &spec.name
+            } else {
+                &scenario
+            }
+        ));
+        let gate = serde_json::to_string(&target.gate).expect("numbers serialize");
+        let what = if scenario.is_empty() {
+            format!("{} (all rows)", spec.name)
+        } else {
+            format!("{} (reference slice of {scenario})", spec.name)
+        };
+        let kfp = KfpSpec {
+            pipeline_name: name.clone(),
+            description: format!(
+                "MLOps Lab: data, train, validate, register and package a {model} model of {} on {what}",
+                target.name
+            ),
+            image: STEPS_IMAGE.into(),
+            sdk_version: concat!("mlops-lab-", env!("CARGO_PKG_VERSION")).into(),
+            dataset: spec.name.clone(),
+            scenario: scenario.clone(),
+            model: model.to_string(),
+            hyperparams: "{}".into(),
+            seed: 42,
+            test_fraction: 0.25,
+            gate,
+            model_name: default_model_name(&spec.name, &target.name),
+            alias: "champion".into(),
+        };
+        let p = pipeline(&kfp).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+        let out_file = match &req.out {
+            Some(p) => p.clone(),
+            None => self
+                .home()
+                .root()
+                .join("exports/kfp")
+                .join(format!("{name}.yaml")),
+        };
+        if let Some(dir) = out_file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                PipelineError::Invalid(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        write_atomic(&out_file, p.yaml.as_bytes())?;
+        let docker = match req.build_image {
+            Some(b) => Ok(b),
+            None => match self.deployer()?.docker_available() {
+                Ok(()) => Ok(true),
+                Err(e) => Err(e.to_string()),
+            },
+        };
+        let image_note = match &docker {
+            Ok(true) => None,
+            Ok(false) => Some(format!(
+                "not built (asked not to): `mlops-lab export kfp` builds {STEPS_IMAGE}"
+            )),
+            Err(e) => Some(format!(
+                "not built: {e}. Start Docker and export again to build {STEPS_IMAGE}"
+            )),
+        };
+        let image_built = if docker == Ok(true) {
+            Some(stage(
+                sink,
+                Stage::Package,
+                format!("building the steps image {STEPS_IMAGE}"),
+                || {
+                    let d = self.deployer()?;
+                    let progress = |line: &str| {
+                        sink(Event::StageProgress {
+                            stage: Stage::Package,
+                            fraction: None,
+                            message: line.to_string(),
+                        })
+                    };
+                    let info = d.build_steps_image(
+                        STEPS_IMAGE,
+                        &self.catalog.root,
+                        self.home().id(),
+                        &progress,
+                    )?;
+                    let msg = format!("{} ({:.1} MB)", info.tag, info.size_bytes as f64 / 1e6);
+                    Ok::<_, PipelineError>((info, msg))
+                },
+            )?)
+        } else {
+            None
+        };
+        let file = out_file.display();
+        let run_with = format!(
+            r#"pip install kfp==2.17.3 docker
+python3 - <<'PY'
+import os
+from kfp import components, local
+os.makedirs("kfp-runs", exist_ok=True)
+local.init(runner=local.DockerRunner(), pipeline_root=os.path.abspath("kfp-runs"))
+run = components.load_component_from_file("{file}")()
+print(run.outputs["metrics"].metadata, run.outputs["image_tag"])
+PY"#
+        );
+        Ok(KfpExport {
+            pipeline: name,
+            out_file,
+            yaml: p.yaml,
+            parts: p.parts,
+            image: STEPS_IMAGE.into(),
+            image_built,
+            image_note,
+            run_with,
         })
     }
 }

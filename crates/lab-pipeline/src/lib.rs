@@ -30,6 +30,7 @@ mod runs;
 mod service;
 mod settings;
 mod snapshot;
+pub mod steps;
 mod traffic;
 mod train;
 
@@ -38,9 +39,10 @@ pub use data::{DatasetSummary, ModelChoice};
 pub use deploy::{DeployResult, PredictInput};
 pub use error::PipelineError;
 pub use events::{Event, Stage};
-pub use export::K8sExport;
+pub use export::{K8sExport, KfpExport, KfpRequest, STEPS_IMAGE};
 pub use files::{DataActivity, Reference, RunEvaluation, WindowDetail};
 pub use lab::{LEARNING_CURVE, Lab};
+pub use lab_export::kfp::KfpPart;
 pub use lab_monitor::{
     AlertMetric, AlertRule, ColumnDrift, ColumnStats, DriftConfig, DriftReport, DriftTest,
 };

@@ -21,6 +21,10 @@ pub enum DataSource {
     /// The reference slice of a catalogue dataset's drift scenario (what a
     /// model is first trained on in the monitoring lessons).
     Scenario { name: String, scenario: String },
+    /// Rows of a catalogue dataset saved to a CSV file (what the Data step
+    /// of an exported Kubeflow pipeline outputs), read with that dataset's
+    /// column types, target and expectations.
+    Snapshot { name: String, path: PathBuf },
     /// A catalogue dataset (or its scenario's reference slice) plus newly
     /// labelled rows from a CSV with the task's feature and target columns:
     /// the data of a retrain.
@@ -37,6 +41,7 @@ impl DataSource {
         match self {
             DataSource::Catalog { name }
             | DataSource::Scenario { name, .. }
+            | DataSource::Snapshot { name, .. }
             | DataSource::Augmented { name, .. } => Some(name),
             DataSource::File { .. } => None,
         }

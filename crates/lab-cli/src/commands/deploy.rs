@@ -27,6 +27,12 @@ pub(super) fn export_k8s(
     ctx.emit(&lab.export_k8s(&r, out)?)
 }
 
+pub(super) fn export_kfp(ctx: &Ctx, req: lab_pipeline::KfpRequest) -> Result<ExitCode> {
+    let lab = ctx.lab()?;
+    let export = ctx.progress(|sink| lab.export_kfp(&req, sink))?;
+    ctx.emit(&export)
+}
+
 pub(super) fn deployments(ctx: &Ctx, command: Option<DeploymentsCommand>) -> Result<ExitCode> {
     let lab = ctx.lab()?;
     match command.unwrap_or(DeploymentsCommand::List { all: false }) {

@@ -7,6 +7,7 @@ mod models;
 mod monitor;
 mod pipeline;
 mod runs;
+mod steps;
 mod tracking;
 
 use std::collections::BTreeMap;
@@ -68,7 +69,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             crate::cli::ExportCommand::K8s { model, out } => {
                 deploy::export_k8s(&ctx, &model, out.as_deref())
             }
+            crate::cli::ExportCommand::Kfp {
+                scenario,
+                dataset,
+                model,
+                out,
+                no_image,
+            } => deploy::export_kfp(
+                &ctx,
+                lab_pipeline::KfpRequest {
+                    scenario,
+                    dataset,
+                    model,
+                    out,
+                    build_image: Some(!no_image),
+                },
+            ),
         },
+        Command::Step { step } => steps::run(&ctx, step),
     }
 }
 

@@ -18,7 +18,10 @@ pub(super) fn train(ctx: &Ctx, args: TrainArgs) -> Result<ExitCode> {
 fn train_request(a: TrainArgs) -> Result<TrainRequest> {
     let source = match (a.dataset, a.file) {
         (_, Some(path)) => DataSource::File { path },
-        (Some(name), None) => DataSource::Catalog { name },
+        (Some(name), None) => match a.scenario {
+            Some(scenario) => DataSource::Scenario { name, scenario },
+            None => DataSource::Catalog { name },
+        },
         (None, None) => bail!("give --dataset NAME or --file CSV --target COLUMN"),
     };
     let model: ModelKind = a.model.parse().map_err(anyhow::Error::msg)?;

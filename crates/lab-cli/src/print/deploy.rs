@@ -197,3 +197,36 @@ impl Render for lab_pipeline::K8sExport {
         )
     }
 }
+
+impl Render for lab_pipeline::KfpExport {
+    fn human(&self, out: &mut String) -> fmt::Result {
+        writeln!(out, "{} → {}", self.pipeline, self.out_file.display())?;
+        for kind in ["parameter", "task", "output"] {
+            writeln!(out, "{kind}s:")?;
+            for p in self.parts.iter().filter(|p| p.kind == kind) {
+                writeln!(out, "  {:<14} {}", p.name, p.explanation)?;
+            }
+        }
+        match &self.image_built {
+            Some(i) => writeln!(
+                out,
+                "steps image: {} ({:.1} MB, built now)",
+                i.tag,
+                i.size_bytes as f64 / 1e6
+            )?,
+            None => writeln!(
+                out,
+                "steps image: {} ({})",
+                self.image,
+                self.image_note.as_deref().unwrap_or("not built")
+            )?,
+        }
+        writeln!(out, "run it with KFP's local runner:\n{}", self.run_with)
+    }
+}
+
+impl Render for lab_pipeline::steps::StepReport {
+    fn human(&self, out: &mut String) -> fmt::Result {
+        writeln!(out, "{}: {}", self.step, self.summary)
+    }
+}
