@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "monitor",
     "retrain",
     "run_pipeline",
+    "export_kfp",
 ];
 
 fn main() {

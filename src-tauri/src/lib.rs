@@ -76,5 +76,6 @@ pub fn builder<R: tauri::Runtime>(
             monitoring::monitor,
             monitoring::retrain,
             pipeline::run_pipeline,
+            pipeline::export_kfp,
         ])
 }

@@ -97,6 +97,11 @@ try:
             seen["tracking_health"] = r.read().decode()
     shot("home" if step == "train" else "home-after-restart")
     if step == "train":
+        click("#export-kfp")
+        seen["kfp_pipeline"] = text("#kfp-export h2", timeout=120)
+        seen["kfp_parts"] = int(script('return document.querySelectorAll("#kfp-export dt").length'))
+        seen["kfp_yaml"] = script('return document.querySelector("#kfp-export pre.yaml").textContent')
+        shot("kfp-export")
         click('nav a[data-view="data"]')
         find('body[data-ready="data"]')
         script('document.querySelector("#dataset").value = "wine-quality-red"; document.querySelector("#dataset").dispatchEvent(new Event("change"))')

@@ -62,6 +62,8 @@ fn tauri_driver() -> PathBuf {
 
 #[test]
 fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
+    // The Home view's Kubeflow export builds the steps image in Docker.
+    let _shared = lab_e2e::DOCKER.read().unwrap_or_else(|e| e.into_inner());
     let app = binary().with_file_name("mlops-lab-app");
     assert!(app.is_file(), "{} is not built", app.display());
     let lab = Lab::new();
@@ -140,6 +142,23 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
         "{trained}"
     );
     assert_eq!(trained["tracking_health"], "OK", "{trained}");
+    // "Export as a Kubeflow pipeline": the YAML shown, explained, and saved.
+    assert_eq!(
+        trained["kfp_pipeline"], "mlops-lab-auto-mpg-drift",
+        "{trained}"
+    );
+    assert_eq!(
+        trained["kfp_parts"], 18,
+        "9 parameters, 5 tasks, 4 outputs: {trained}"
+    );
+    let saved = lab.home().join("exports/kfp/mlops-lab-auto-mpg-drift.yaml");
+    let yaml = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        trained["kfp_yaml"]
+            .as_str()
+            .is_some_and(|shown| shown.trim() == yaml.trim()),
+        "the YAML shown is the one saved: {trained}"
+    );
     assert_eq!(trained["profile_rows"], 12, "{trained}");
     // One histogram per column, drawn by lab-charts.
     assert_eq!(trained["histograms"], 12, "{trained}");

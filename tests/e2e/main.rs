@@ -9,6 +9,7 @@ mod app_core;
 mod docker;
 mod export;
 mod install;
+mod kfp;
 mod monitor;
 mod safety;
 mod tracking;

@@ -118,7 +118,9 @@ impl Drop for Lab {
 
 /// Docker tests share the daemon. `reset` removes only its own home's
 /// containers and images, but the reset test lists what the daemon holds,
-/// so it takes this lock exclusively and the others share it.
+/// and the Kubeflow test runs the steps image by its one tag (which the
+/// app test's export builds too, and its reset removes), so those two take
+/// this lock exclusively and the others share it.
 pub static DOCKER: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 /// The Python venv with the reference clients (`cargo xtask test` sets

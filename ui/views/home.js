@@ -53,6 +53,23 @@ const trackingCard = (t) =>
   }</div>`;
 
 // A stage's card follows the pipeline's progress events.
+const KIND_TITLE = { parameter: "Parameters", task: "Tasks", output: "Outputs" };
+
+const kfpCard = (x) =>
+  html`<div class="card" id="kfp-export"><h2>${x.pipeline}</h2>
+    <p class="muted small">Saved as <code>${x.out_file}</code>. Steps image
+      <code>${x.image}</code>: ${
+        x.image_built ? `built (${mb(x.image_built.size_bytes)})` : x.image_note
+      }.</p>
+    ${Object.entries(KIND_TITLE).map(
+      ([kind, t]) =>
+        html`<h3>${t}</h3><dl class="small">${x.parts
+          .filter((p) => p.kind === kind)
+          .map((p) => html`<dt><code>${p.name}</code></dt><dd>${p.explanation}</dd>`)}</dl>`,
+    )}
+    <h3>Run it with KFP's local runner</h3><pre>${x.run_with}</pre>
+    <h3>The pipeline (KFP v2 IR YAML)</h3><pre class="yaml">${x.yaml}</pre></div>`;
+
 const CARD_STATE = {
   "stage-started": "running",
   "stage-finished": "done",
@@ -106,6 +123,15 @@ export async function home(el) {
       <ul class="events" id="pipeline-events" aria-live="polite"></ul>
       <div id="pipeline-result"></div>
     </div>
+    <div class="card">
+      <h2>Export as a Kubeflow pipeline</h2>
+      <p class="muted small">The same loop for Kubeflow Pipelines: Data → Train → Validate →
+        Register → Package as a KFP v2 YAML for the scenario above, each step a container running
+        MLOps Lab's own steps in a FROM scratch image built here.</p>
+      <button id="export-kfp" type="button">Export as a Kubeflow pipeline</button>
+      <ul class="events" id="kfp-events" aria-live="polite"></ul>
+      <div id="kfp-result"></div>
+    </div>
     ${trackingCard(tracking)}
     <p class="muted small">Lab home: <code>${ov.lab_home}</code></p>`,
   );
@@ -116,6 +142,20 @@ export async function home(el) {
       toastOk("Copied: paste it in the terminal where your Python runs.");
     };
   }
+  $("#export-kfp", el).onclick = async () => {
+    $("#kfp-events", el).replaceChildren();
+    try {
+      const x = await longWork(
+        "export_kfp",
+        { scenario: $("#scenario", el).value },
+        { button: $("#export-kfp", el), log: $("#kfp-events", el) },
+      );
+      setHtml($("#kfp-result", el), kfpCard(x));
+      $("#kfp-export", el).scrollIntoView();
+    } catch {
+      // shown in the log and the toast
+    }
+  };
   const paint = (stages) => setHtml($("#stages", el), html`${stageCards(stages)}`);
   paint(ov.stages);
   $("#run-pipeline", el).onclick = async () => {

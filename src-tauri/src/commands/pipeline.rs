@@ -23,3 +23,24 @@ pub async fn run_pipeline(
     })
     .await
 }
+
+/// The lab's pipeline as a Kubeflow Pipelines YAML for `scenario`, saved in
+/// the lab home's exports folder; the steps image is built when Docker
+/// answers.
+#[tauri::command]
+pub async fn export_kfp(
+    app: State<'_, AppLab>,
+    jobs: State<'_, Jobs>,
+    job: String,
+    scenario: Option<String>,
+    on_event: Channel<Event>,
+) -> UiResult<lab_pipeline::KfpExport> {
+    with_job(&app, &jobs, job, move |lab| {
+        let req = lab_pipeline::KfpRequest {
+            scenario,
+            ..Default::default()
+        };
+        Ok(lab.export_kfp(&req, &sink(&on_event))?)
+    })
+    .await
+}
