@@ -197,7 +197,7 @@ fn test(extra: &[String]) -> Result<()> {
     step("the static model server and gateway that deploys use");
     let statics = statics::ensure()?;
     step(
-        "the reference clients in a Python venv (tritonclient, prometheus_client, hadolint, SciPy, MLflow's client, kubernetes-validate, KServe's SDK)",
+        "the reference clients in a Python venv (tritonclient, prometheus_client, hadolint, SciPy, MLflow's client, kubernetes-validate, KServe's SDK, kfp)",
     );
     let venv = python::ensure_venv(python::TESTS)?;
     python::ensure_no_deps(&venv, python::KSERVE_SDK, python::KSERVE_DIR)?;
