@@ -149,7 +149,7 @@ fn kubeflow_pipeline_runs_under_kfp_local_and_trains_what_the_lab_trains() {
         "register and package must not run after a failed gate"
     );
     assert!(
-        logs.contains("validation gate failed: r2 0.8773 >= 0.99 (FAILED)"),
+        logs.contains("validation gate failed: r2 0.8773 (needs >= 0.99): FAILED"),
         "{logs}"
     );
 

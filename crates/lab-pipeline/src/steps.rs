@@ -465,7 +465,7 @@ pub fn validate(s: &ValidateStep) -> Result<StepReport> {
         .iter()
         .map(|c| match c.value {
             Some(v) => format!(
-                "{} {v:.4} {} {} ({})",
+                "{} {v:.4} (needs {} {}): {}",
                 c.metric,
                 c.op,
                 c.threshold,
