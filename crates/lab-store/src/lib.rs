@@ -23,7 +23,7 @@ pub use deployments::{DeploymentRecord, DeploymentRuntime, DeploymentState};
 pub use home::{LAB_ENTRIES, LabHome};
 pub use logged_models::{LoggedModel, LoggedModelMetric, LoggedModelStatus, NewLoggedModel};
 pub use monitoring::{AlertRecord, AlertRuleRecord, LogRow, RetrainRecord, Service, WindowRecord};
-pub use progress::LessonProgress;
+pub use progress::{LessonEvent, LessonState};
 pub use registry::{ModelVersion, NewModelVersion, RegisteredModel};
 /// SQLite's error types, for callers that tell "busy" from other failures.
 pub use rusqlite::{Error as SqliteError, ErrorCode as SqliteErrorCode};

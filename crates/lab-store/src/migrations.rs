@@ -370,6 +370,31 @@ ALTER TABLE registered_models ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0
 UPDATE registered_models SET last_version =
     (SELECT COALESCE(MAX(version), 0) FROM model_versions v WHERE v.name = registered_models.name);
 "#,
+    // 8: the course: one row per lesson the learner started, and every
+    // event of it (steps run, checkpoint attempts with their per-predicate
+    // results and evidence, hints, quiz answers, skips), in order.
+    r#"
+CREATE TABLE lessons (
+    lesson_id   TEXT PRIMARY KEY,
+    status      TEXT NOT NULL CHECK (status IN ('in-progress','passed','skipped')),
+    started_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    finished_at INTEGER
+);
+CREATE TABLE lesson_events (
+    event_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    lesson_id  TEXT NOT NULL REFERENCES lessons(lesson_id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL CHECK (kind IN ('started','step','check','hint','quiz','skipped','passed')),
+    at         INTEGER NOT NULL,
+    detail     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX lesson_events_by_lesson ON lesson_events(lesson_id, event_id);
+INSERT INTO lessons (lesson_id, status, started_at, updated_at, finished_at)
+    SELECT lesson_id, CASE status WHEN 'done' THEN 'passed' ELSE 'in-progress' END,
+           updated_at, updated_at, CASE status WHEN 'done' THEN updated_at END
+    FROM lesson_progress WHERE status != 'not-started';
+DROP TABLE lesson_progress;
+"#,
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -7,33 +7,155 @@ use serde::{Deserialize, Serialize};
 use crate::store::Store;
 use crate::{Result, StoreError, now_ms};
 
+/// A lesson the learner started.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LessonProgress {
+pub struct LessonState {
     pub lesson_id: String,
+    /// `in-progress`, `passed` or `skipped`.
     pub status: String,
+    /// Only what the lab made from this time on counts for its checkpoint.
+    pub started_at: i64,
     pub updated_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// One thing that happened in a lesson.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LessonEvent {
+    pub event_id: i64,
+    pub lesson_id: String,
+    /// `started`, `step`, `check`, `hint`, `quiz`, `skipped` or `passed`.
+    pub kind: String,
+    pub at: i64,
     pub detail: serde_json::Value,
 }
 
+const LESSON_EVENTS: [&str; 7] = [
+    "started", "step", "check", "hint", "quiz", "skipped", "passed",
+];
+
 impl Store {
-    pub fn set_lesson_progress(
+    /// Start `lesson_id` (now), or return it as it stands when started
+    /// before: a restart resumes, it does not move the start.
+    pub fn start_lesson(&self, lesson_id: &str) -> Result<LessonState> {
+        {
+            let tx = self.write_tx()?;
+            let now = now_ms();
+            let inserted = tx.execute(
+                "INSERT INTO lessons (lesson_id, status, started_at, updated_at) VALUES (?1, 'in-progress', ?2, ?2)
+                 ON CONFLICT (lesson_id) DO NOTHING",
+                params![lesson_id, now],
+            )?;
+            if inserted == 1 {
+                tx.execute(
+                    "INSERT INTO lesson_events (lesson_id, kind, at) VALUES (?1, 'started', ?2)",
+                    params![lesson_id, now],
+                )?;
+            }
+            tx.commit()?;
+        }
+        self.lesson_state(lesson_id)?
+            .ok_or_else(|| StoreError::NotFound(format!("lesson `{lesson_id}`")))
+    }
+
+    pub fn lesson_state(&self, lesson_id: &str) -> Result<Option<LessonState>> {
+        Ok(self.lesson_states_where(Some(lesson_id))?.pop())
+    }
+
+    /// Every lesson started, by id.
+    pub fn lesson_states(&self) -> Result<Vec<LessonState>> {
+        self.lesson_states_where(None)
+    }
+
+    fn lesson_states_where(&self, id: Option<&str>) -> Result<Vec<LessonState>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT lesson_id, status, started_at, updated_at, finished_at FROM lessons
+             WHERE ?1 IS NULL OR lesson_id = ?1 ORDER BY lesson_id",
+        )?;
+        Ok(stmt
+            .query_map(params![id], |r| {
+                Ok(LessonState {
+                    lesson_id: r.get(0)?,
+                    status: r.get(1)?,
+                    started_at: r.get(2)?,
+                    updated_at: r.get(3)?,
+                    finished_at: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Record an event of a started lesson; `passed` and `skipped` also
+    /// finish it (one transaction).
+    pub fn record_lesson_event(
         &self,
         lesson_id: &str,
-        status: &str,
+        kind: &str,
         detail: &serde_json::Value,
-    ) -> Result<()> {
-        if !matches!(status, "not-started" | "in-progress" | "done") {
-            return Err(StoreError::Invalid(format!(
-                "lesson status `{status}`: use not-started, in-progress or done"
-            )));
+    ) -> Result<i64> {
+        if !LESSON_EVENTS.contains(&kind) || kind == "started" {
+            return Err(StoreError::Invalid(format!("lesson event `{kind}`")));
         }
-        self.conn.execute(
-            "INSERT INTO lesson_progress (lesson_id, status, updated_at, detail) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (lesson_id) DO UPDATE SET status = excluded.status,
-                updated_at = excluded.updated_at, detail = excluded.detail",
-            params![lesson_id, status, now_ms(), detail.to_string()],
+        let tx = self.write_tx()?;
+        let now = now_ms();
+        {
+            let status = match kind {
+                "passed" | "skipped" => Some(kind),
+                _ => None,
+            };
+            let updated = tx.execute(
+                "UPDATE lessons SET updated_at = ?2,
+                    status = COALESCE(?3, status),
+                    finished_at = CASE WHEN ?3 IS NULL THEN finished_at ELSE ?2 END
+                 WHERE lesson_id = ?1",
+                params![lesson_id, now, status],
+            )?;
+            if updated == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "lesson `{lesson_id}` was not started"
+                )));
+            }
+            tx.execute(
+                "INSERT INTO lesson_events (lesson_id, kind, at, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![lesson_id, kind, now, detail.to_string()],
+            )?;
+        }
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// A lesson's events, oldest first.
+    pub fn lesson_events(&self, lesson_id: &str) -> Result<Vec<LessonEvent>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT event_id, lesson_id, kind, at, detail FROM lesson_events
+             WHERE lesson_id = ?1 ORDER BY event_id",
         )?;
-        Ok(())
+        Ok(stmt
+            .query_map(params![lesson_id], |r| {
+                let detail: String = r.get(4)?;
+                Ok(LessonEvent {
+                    event_id: r.get(0)?,
+                    lesson_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    at: r.get(3)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Forget one lesson's progress (or every lesson's): its row and its
+    /// events. Runs, models and the rest of the lab stay. Returns how many
+    /// lessons were reset.
+    pub fn reset_lessons(&self, lesson_id: Option<&str>) -> Result<usize> {
+        let tx = self.write_tx()?;
+        let n = tx.execute(
+            "DELETE FROM lessons WHERE ?1 IS NULL OR lesson_id = ?1",
+            params![lesson_id],
+        )?;
+        tx.commit()?;
+        Ok(n)
     }
 
     /// Record the latest action of `kind` (replacing the one before).
@@ -74,22 +196,5 @@ impl Store {
             }
             None => None,
         })
-    }
-
-    pub fn lesson_progress(&self) -> Result<Vec<LessonProgress>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT lesson_id, status, updated_at, detail FROM lesson_progress ORDER BY lesson_id",
-        )?;
-        Ok(stmt
-            .query_map([], |r| {
-                let detail: String = r.get(3)?;
-                Ok(LessonProgress {
-                    lesson_id: r.get(0)?,
-                    status: r.get(1)?,
-                    updated_at: r.get(2)?,
-                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?)
     }
 }

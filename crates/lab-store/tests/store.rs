@@ -208,23 +208,62 @@ fn orphaned_running_run_is_marked_failed_by_the_next_process() {
 }
 
 #[test]
-fn lesson_progress_round_trips() {
+fn lessons_start_once_record_events_and_reset_alone() {
     let (_d, home) = home();
     let store = Store::open(&home).unwrap();
+    let a = store.start_lesson("m1-02-profile").unwrap();
+    assert_eq!(a.status, "in-progress");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    // Starting again resumes: the start (what counts for the checkpoint) stays.
+    assert_eq!(
+        store.start_lesson("m1-02-profile").unwrap().started_at,
+        a.started_at
+    );
+    store.start_lesson("m1-03-validate").unwrap();
     store
-        .set_lesson_progress("m1-dataframes", "done", &serde_json::json!({"score": 3}))
+        .record_lesson_event(
+            "m1-02-profile",
+            "check",
+            &serde_json::json!({"passed": false}),
+        )
         .unwrap();
     store
-        .set_lesson_progress("m1-dataframes", "in-progress", &serde_json::json!({}))
+        .record_lesson_event(
+            "m1-02-profile",
+            "passed",
+            &serde_json::json!({"evidence": ["r1"]}),
+        )
         .unwrap();
     assert!(
         store
-            .set_lesson_progress("x", "finished", &serde_json::json!({}))
+            .record_lesson_event("m1-02-profile", "finished", &serde_json::json!({}))
             .is_err()
     );
-    let p = store.lesson_progress().unwrap();
-    assert_eq!(p.len(), 1);
-    assert_eq!(p[0].status, "in-progress");
+    assert!(
+        store
+            .record_lesson_event("never-started", "hint", &serde_json::json!({}))
+            .is_err()
+    );
+    let p = store.lesson_state("m1-02-profile").unwrap().unwrap();
+    assert_eq!(p.status, "passed");
+    assert!(p.finished_at.is_some());
+    let kinds: Vec<String> = store
+        .lesson_events("m1-02-profile")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["started", "check", "passed"]);
+    // Resetting one lesson leaves the other's progress.
+    assert_eq!(store.reset_lessons(Some("m1-02-profile")).unwrap(), 1);
+    assert!(store.lesson_events("m1-02-profile").unwrap().is_empty());
+    let left: Vec<String> = store
+        .lesson_states()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.lesson_id)
+        .collect();
+    assert_eq!(left, ["m1-03-validate"]);
 }
 
 #[test]
