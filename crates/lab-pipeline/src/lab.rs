@@ -148,6 +148,11 @@ impl Lab {
         Ok(())
     }
 
+    /// The shipped datasets and their scenarios.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
     pub fn home(&self) -> &LabHome {
         self.store.home()
     }

@@ -23,6 +23,7 @@ mod monitor;
 mod overview;
 mod pipeline;
 mod playground;
+mod progress;
 mod registry;
 pub mod request;
 mod retrain;
@@ -72,7 +73,8 @@ pub use lab_data::{Catalog, DatasetSpec, Profile, ValidationReport};
 pub use lab_model::{MissingPolicy, ModelKind, Task};
 pub use lab_store::{
     AlertRecord, DeploymentRecord, DeploymentRuntime, DeploymentState, Experiment, LabHome,
-    ModelVersion, RegisteredModel, RetrainRecord, Run, RunFilter, RunStatus, Service, WindowRecord,
+    LessonEvent, LessonState, ModelVersion, RegisteredModel, RetrainRecord, Run, RunFilter,
+    RunStatus, Service, WindowRecord,
 };
 pub use lab_train::{
     Comparison, GateResult, HEADLINE_METRICS, ParamSpec, headline_metrics, param_specs,
