@@ -1,0 +1,280 @@
+//! Checkpoint predicates: questions about the lab's own state, asked only
+//! of what the lab made after the learner started the lesson.
+
+use std::collections::BTreeMap;
+
+use lab_pipeline::{DataActivity, Lab, Run, RunFilter, RunStatus};
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Predicate {
+    /// The latest data action was `action` (`profiled` or `validated`) on
+    /// `dataset`; for a validation, with every expectation met.
+    Data { dataset: String, action: String },
+    /// At least `count` finished runs on `dataset` that match: `model`,
+    /// every `params` value, and `metric` within `min`/`max` (on the test
+    /// split; `train_` prefixed metrics are the training split's). With
+    /// `distinct`, the runs differ in that parameter.
+    Run {
+        dataset: String,
+        model: Option<String>,
+        #[serde(default)]
+        params: BTreeMap<String, String>,
+        metric: Option<String>,
+        min: Option<f64>,
+        max: Option<f64>,
+        #[serde(default = "one")]
+        count: usize,
+        distinct: Option<String>,
+    },
+    /// A finished run on `dataset` with `model` whose training score beats
+    /// its test score by at least `min_gap` on `metric`: overfitting.
+    Overfit {
+        dataset: String,
+        model: String,
+        metric: String,
+        min_gap: f64,
+    },
+    /// Two finished runs on `dataset` with `model` and the same seed whose
+    /// model files are byte for byte the same, and one with another seed.
+    Reproducible { dataset: String, model: String },
+}
+
+fn one() -> usize {
+    1
+}
+
+/// One predicate's verdict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Verdict {
+    pub name: String,
+    pub passed: bool,
+    /// What was found, or the lesson's message for a failure.
+    pub message: String,
+    /// Ids of what satisfied it (runs, …).
+    pub evidence: Vec<String>,
+}
+
+impl Predicate {
+    /// Check the predicate's names against the lab (datasets, models).
+    pub fn validate(&self, lab: &Lab) -> std::result::Result<(), String> {
+        let dataset = match self {
+            Predicate::Data { dataset, action } => {
+                if !matches!(action.as_str(), "profiled" | "validated") {
+                    return Err(format!("action = `{action}`: profiled or validated"));
+                }
+                dataset
+            }
+            Predicate::Run {
+                dataset,
+                model,
+                min,
+                max,
+                metric,
+                count,
+                ..
+            } => {
+                if let Some(m) = model {
+                    m.parse::<lab_pipeline::ModelKind>()?;
+                }
+                if (min.is_some() || max.is_some()) && metric.is_none() {
+                    return Err("min and max need a metric".into());
+                }
+                if *count == 0 {
+                    return Err("count = 0 would pass with nothing done".into());
+                }
+                dataset
+            }
+            Predicate::Overfit { dataset, model, .. }
+            | Predicate::Reproducible { dataset, model } => {
+                model.parse::<lab_pipeline::ModelKind>()?;
+                dataset
+            }
+        };
+        lab.catalog()
+            .dataset(dataset)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Evaluate against what the lab made at or after `since` (ms).
+    pub fn evaluate(&self, lab: &Lab, since: i64) -> Result<(bool, String, Vec<String>)> {
+        match self {
+            Predicate::Data { dataset, action } => {
+                let Some((subject, activity, at)) = lab.data_activity()? else {
+                    return Ok((false, "no data action yet".into(), vec![]));
+                };
+                if at < since {
+                    return Ok((
+                        false,
+                        "no data action since the lesson started".into(),
+                        vec![],
+                    ));
+                }
+                let ok = subject == *dataset
+                    && match (&activity, action.as_str()) {
+                        (DataActivity::Profiled { .. }, "profiled") => true,
+                        (DataActivity::Validated { failed, .. }, "validated") => *failed == 0,
+                        _ => false,
+                    };
+                let found = match &activity {
+                    DataActivity::Profiled { rows, columns } => {
+                        format!("profiled {subject}: {rows} rows, {columns} columns")
+                    }
+                    DataActivity::Validated { passed, failed, .. } => {
+                        format!("validated {subject}: {passed} passed, {failed} failed")
+                    }
+                };
+                Ok((ok, found, vec![]))
+            }
+            Predicate::Run {
+                dataset,
+                model,
+                params,
+                metric,
+                min,
+                max,
+                count,
+                distinct,
+            } => {
+                let runs: Vec<Run> = runs_since(lab, since, dataset, model.as_deref())?
+                    .into_iter()
+                    .filter(|r| params.iter().all(|(k, v)| r.params.get(k) == Some(v)))
+                    .filter(|r| match metric {
+                        None => true,
+                        Some(m) => r.metrics.get(m).is_some_and(|v| {
+                            min.is_none_or(|lo| *v >= lo) && max.is_none_or(|hi| *v <= hi)
+                        }),
+                    })
+                    .collect();
+                let chosen: Vec<&Run> = match distinct {
+                    None => runs.iter().collect(),
+                    Some(p) => {
+                        let mut seen = std::collections::BTreeSet::new();
+                        runs.iter()
+                            .filter(|r| seen.insert(r.params.get(p).cloned().unwrap_or_default()))
+                            .collect()
+                    }
+                };
+                let ok = chosen.len() >= *count;
+                let found = format!(
+                    "{} matching run{} since the lesson started{}",
+                    chosen.len(),
+                    if chosen.len() == 1 { "" } else { "s" },
+                    match (metric, chosen.first()) {
+                        (Some(m), Some(r)) => format!(" (latest: {m} {:.4})", r.metrics[m]),
+                        _ => String::new(),
+                    }
+                );
+                let evidence = chosen
+                    .iter()
+                    .take(*count)
+                    .map(|r| r.run_id.clone())
+                    .collect();
+                Ok((ok, found, if ok { evidence } else { vec![] }))
+            }
+            Predicate::Overfit {
+                dataset,
+                model,
+                metric,
+                min_gap,
+            } => {
+                let runs = runs_since(lab, since, dataset, Some(model))?;
+                let best = runs
+                    .iter()
+                    .filter_map(|r| {
+                        let test = r.metrics.get(metric)?;
+                        let train = r.metrics.get(&format!("train_{metric}"))?;
+                        Some((r, train - test))
+                    })
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                Ok(match best {
+                    Some((r, gap)) if gap >= *min_gap => (
+                        true,
+                        format!(
+                            "run {} scores {gap:.4} higher on train than on test",
+                            &r.run_id[..8]
+                        ),
+                        vec![r.run_id.clone()],
+                    ),
+                    Some((_, gap)) => (
+                        false,
+                        format!("the widest train/test gap since the lesson started is {gap:.4}"),
+                        vec![],
+                    ),
+                    None => (
+                        false,
+                        "no matching run since the lesson started".into(),
+                        vec![],
+                    ),
+                })
+            }
+            Predicate::Reproducible { dataset, model } => {
+                let runs = runs_since(lab, since, dataset, Some(model))?;
+                let mut by_seed: BTreeMap<String, Vec<(&Run, Vec<u8>)>> = BTreeMap::new();
+                for r in &runs {
+                    let seed = r.params.get("seed").cloned().unwrap_or_default();
+                    let path = lab
+                        .home()
+                        .confine(format!("{}/model/model.json", r.artifact_uri))
+                        .map_err(lab_pipeline::PipelineError::from)?;
+                    if let Ok(bytes) = std::fs::read(path) {
+                        by_seed.entry(seed).or_default().push((r, bytes));
+                    }
+                }
+                let same = by_seed.values().find_map(|rs| {
+                    rs.iter().enumerate().find_map(|(i, (a, ab))| {
+                        rs[i + 1..]
+                            .iter()
+                            .find(|(_, bb)| bb == ab)
+                            .map(|(b, _)| (a.run_id.clone(), b.run_id.clone()))
+                    })
+                });
+                let seeds = by_seed.len();
+                Ok(match same {
+                    Some((a, b)) if seeds >= 2 => (
+                        true,
+                        format!(
+                            "runs {} and {} wrote the same model bytes; {seeds} seeds tried",
+                            &a[..8],
+                            &b[..8]
+                        ),
+                        vec![a, b],
+                    ),
+                    Some(_) => (
+                        false,
+                        "two runs with the same seed match, but no run used another seed".into(),
+                        vec![],
+                    ),
+                    None => (
+                        false,
+                        format!(
+                            "no two runs with the same seed since the lesson started ({} runs)",
+                            runs.len()
+                        ),
+                        vec![],
+                    ),
+                })
+            }
+        }
+    }
+}
+
+/// Finished runs of the lab on `dataset` (and `model`) started at or after
+/// `since`, newest first.
+fn runs_since(lab: &Lab, since: i64, dataset: &str, model: Option<&str>) -> Result<Vec<Run>> {
+    Ok(lab
+        .runs(&RunFilter {
+            status: Some(RunStatus::Finished),
+            limit: Some(10_000),
+            ..Default::default()
+        })?
+        .into_iter()
+        .filter(|r| r.start_time >= since)
+        .filter(|r| r.params.get("dataset").map(String::as_str) == Some(dataset))
+        .filter(|r| model.is_none_or(|m| r.params.get("model").map(String::as_str) == Some(m)))
+        .collect())
+}
