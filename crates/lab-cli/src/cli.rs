@@ -147,6 +147,12 @@ pub enum Command {
         #[arg(long, default_value_t = lab_pipeline::TRACKING_DEFAULT_PORT)]
         port: u16,
     },
+    /// The course: the four-month roadmap as lessons that run the real
+    /// steps and check your lab's state.
+    Lessons {
+        #[command(subcommand)]
+        command: LessonsCommand,
+    },
     /// Run one step of an exported Kubeflow pipeline: what its containers
     /// run (`mlops-lab export kfp` writes the pipeline). Paths and values
     /// come from Kubeflow's placeholders.
@@ -582,4 +588,32 @@ impl From<TaskArg> for Task {
             TaskArg::Regression => Task::Regression,
         }
     }
+}
+
+#[derive(Subcommand)]
+pub enum LessonsCommand {
+    /// The roadmap: every lesson with your status.
+    List,
+    /// A lesson: objectives, concept, steps, checks, and its text.
+    Show { id: String },
+    /// Start a lesson: from now on, what you do counts for its checkpoint.
+    Start { id: String },
+    /// Run one of a lesson's steps.
+    Run { id: String, step: String },
+    /// Check the lesson's checkpoint against your lab (exit 1 until it passes).
+    Check { id: String },
+    /// Show the next hint (three levels).
+    Hint { id: String },
+    /// The quiz: without --answer, its questions; with it, your answers checked.
+    Quiz {
+        id: String,
+        /// QUESTION=ANSWER, repeatable (a choice by its number or its text).
+        #[arg(long = "answer", value_name = "QUESTION=ANSWER")]
+        answers: Vec<String>,
+    },
+    /// Do the lesson for you (its solve list) and mark it skipped, not passed.
+    Skip { id: String },
+    /// Forget a lesson's progress (or, without ID, every lesson's). Your runs,
+    /// models and services stay.
+    Reset { id: Option<String> },
 }

@@ -3,6 +3,7 @@
 
 mod data;
 mod deploy;
+mod lessons;
 mod models;
 mod monitor;
 mod pipeline;
@@ -87,6 +88,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             ),
         },
         Command::Step { step } => steps::run(&ctx, step),
+        Command::Lessons { command } => lessons::run(&ctx, command),
     }
 }
 
