@@ -10,6 +10,7 @@ mod docker;
 mod export;
 mod install;
 mod kfp;
+mod lessons;
 mod monitor;
 mod safety;
 mod tracking;

@@ -105,7 +105,10 @@ pub fn build(debug: bool) -> Result<PathBuf> {
             "longDescription": "MLOps Lab walks a DevOps engineer through MLOps on real public datasets: train classic models, validate them, package each in a FROM scratch image, deploy it behind a stable endpoint, send real traffic, watch drift and alerts, and retrain. Includes the mlops-lab CLI, the static model server and gateway, and the sample data.",
             "linux": { "deb": {
                 "depends": [],
-                "files": { "/usr/share/mlops-lab/sample-data": "../sample-data" }
+                "files": {
+                    "/usr/share/mlops-lab/sample-data": "../sample-data",
+                    "/usr/share/mlops-lab/tutorials/course": "../tutorials/course"
+                }
             } }
         }
     });
