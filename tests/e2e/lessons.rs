@@ -9,6 +9,8 @@ use serde_json::Value;
 
 #[test]
 fn a_learner_walks_every_lesson_in_order_and_each_checkpoint_passes() {
+    // The prediction-API lesson deploys (a container when Docker answers).
+    let _shared = lab_e2e::DOCKER.read().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new();
     let started = Instant::now();
     let roadmap = lab.json(&["lessons", "list"]);

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use lab_pipeline::{DataSource, Event, Lab, MissingPolicy, ModelKind, TrainRequest};
+use lab_pipeline::{
+    DataSource, Event, Lab, MissingPolicy, ModelKind, RunFilter, RunStatus, TrainRequest,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{LessonError, Result};
@@ -27,7 +29,29 @@ pub enum Action {
         /// `drop` (default) or `impute`.
         missing: Option<String>,
         test_fraction: Option<f64>,
+        /// Validation gate thresholds overriding the catalogue's.
+        #[serde(default)]
+        gate: BTreeMap<String, f64>,
     },
+    /// `mlops-lab models register RUN --name NAME`, for the newest finished
+    /// run on `dataset` (with `model`, if given).
+    Register {
+        dataset: String,
+        model: Option<String>,
+        name: String,
+    },
+    /// `mlops-lab models alias NAME VERSION ALIAS`, on the latest version.
+    Alias { name: String, alias: String },
+    /// `mlops-lab deploy MODEL` (`name@alias` or `name:version`): the
+    /// image and a hardened container (`local`: a local process).
+    Deploy {
+        model: String,
+        #[serde(default)]
+        local: bool,
+    },
+    /// Send the first `rows` rows of the model's dataset, one request each
+    /// (MLflow's `/invocations`), to its newest running deployment.
+    Predict { model: String, rows: usize },
 }
 
 /// What an action did: a line to show, and the ids it made.
@@ -83,6 +107,38 @@ impl Action {
                 }
                 Ok(())
             }
+            Action::Register {
+                dataset,
+                model,
+                name,
+            } => {
+                catalog.dataset(dataset).map_err(|e| e.to_string())?;
+                if let Some(m) = model {
+                    m.parse::<ModelKind>()?;
+                }
+                valid_name(name)
+            }
+            Action::Alias { name, alias } => {
+                valid_name(name)?;
+                valid_name(alias)
+            }
+            Action::Deploy { model, .. } => {
+                let r: lab_pipeline::ModelRef = model
+                    .parse()
+                    .map_err(|e: lab_pipeline::PipelineError| e.to_string())?;
+                let name = match &r {
+                    lab_pipeline::ModelRef::Latest(n)
+                    | lab_pipeline::ModelRef::Alias(n, _)
+                    | lab_pipeline::ModelRef::Version(n, _) => n,
+                };
+                valid_name(name)
+            }
+            Action::Predict { model, rows } => {
+                if *rows == 0 || *rows > 1000 {
+                    return Err(format!("rows = {rows}: send 1 to 1000"));
+                }
+                valid_name(model)
+            }
         }
     }
 
@@ -123,6 +179,7 @@ impl Action {
                 scenario,
                 missing,
                 test_fraction,
+                gate,
             } => {
                 let kind: ModelKind = model.parse().map_err(LessonError::Invalid)?;
                 let source = match scenario {
@@ -143,6 +200,7 @@ impl Action {
                 if missing.as_deref() == Some("impute") {
                     req.missing = MissingPolicy::Impute;
                 }
+                req.gate = gate.clone();
                 let r = lab.train(&req, sink)?;
                 let shown: Vec<String> = lab_pipeline::headline_metrics(&r.metrics, 2)
                     .iter()
@@ -150,13 +208,130 @@ impl Action {
                     .collect();
                 Ok(ActionOutcome {
                     summary: format!(
-                        "trained {model} on {dataset}: run {} ({})",
+                        "trained {model} on {dataset}: run {} ({}; gate {})",
                         &r.run_id[..8],
-                        shown.join(", ")
+                        shown.join(", "),
+                        if r.gate.passed { "passed" } else { "failed" }
                     ),
                     created: vec![r.run_id],
                 })
             }
+            Action::Register {
+                dataset,
+                model,
+                name,
+            } => {
+                let run = lab
+                    .runs(&RunFilter {
+                        status: Some(RunStatus::Finished),
+                        limit: Some(10_000),
+                        ..Default::default()
+                    })?
+                    .into_iter()
+                    .find(|r| {
+                        r.params.get("dataset") == Some(dataset)
+                            && model
+                                .as_ref()
+                                .is_none_or(|m| r.params.get("model") == Some(m))
+                    })
+                    .ok_or_else(|| {
+                        LessonError::Invalid(format!(
+                            "no finished run on {dataset} to register: train one first"
+                        ))
+                    })?;
+                let mv = lab.register(&run.run_id, name)?;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "registered run {} as {} version {}",
+                        &run.run_id[..8],
+                        mv.name,
+                        mv.version
+                    ),
+                    created: vec![format!("{}:{}", mv.name, mv.version)],
+                })
+            }
+            Action::Alias { name, alias } => {
+                let latest = lab
+                    .model_versions(name)
+                    .ok()
+                    .and_then(|vs| vs.into_iter().map(|v| v.version).max())
+                    .ok_or_else(|| {
+                        LessonError::Invalid(format!(
+                            "model `{name}` has no version: register one first"
+                        ))
+                    })?;
+                let mv = lab.set_alias(name, latest, alias)?;
+                Ok(ActionOutcome {
+                    summary: format!("{name}@{alias} → version {}", mv.version),
+                    created: vec![format!("{}:{}", mv.name, mv.version)],
+                })
+            }
+            Action::Deploy { model, local } => {
+                let r: lab_pipeline::ModelRef = model.parse()?;
+                let d = lab.deploy(&r, *local, sink)?;
+                let d = d.deployment;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "{} v{} serving at {} ({})",
+                        d.model_name,
+                        d.model_version,
+                        d.endpoint,
+                        d.runtime.as_str()
+                    ),
+                    created: vec![d.deployment_id],
+                })
+            }
+            Action::Predict { model, rows } => {
+                let d = newest_running(lab, model)?.ok_or_else(|| {
+                    LessonError::Invalid(format!(
+                        "no running deployment of {model}: deploy it first (mlops-lab deploy {model}@champion)"
+                    ))
+                })?;
+                let mut ok = 0;
+                for row in 0..*rows {
+                    let req = lab.sample_request(&d.deployment_id, row)?;
+                    let sent = lab.send_request(
+                        &d.deployment_id,
+                        &req.path,
+                        &req.content_type,
+                        &req.body,
+                    )?;
+                    if sent.exchange.status == 200 {
+                        ok += 1;
+                    }
+                }
+                Ok(ActionOutcome {
+                    summary: format!("sent {rows} requests to {}: {ok} answered 200", d.endpoint),
+                    created: vec![],
+                })
+            }
         }
+    }
+}
+
+/// The newest running deployment of registered model `model`.
+pub(crate) fn newest_running(
+    lab: &Lab,
+    model: &str,
+) -> Result<Option<lab_pipeline::DeploymentRecord>> {
+    Ok(lab
+        .deployments(false)?
+        .into_iter()
+        .filter(|d| d.model_name == model && d.status == lab_pipeline::DeploymentState::Running)
+        .max_by_key(|d| d.created_at))
+}
+
+/// A registered-model name or alias the lab accepts: letters, digits, `-`,
+/// `_` and `.`.
+fn valid_name(s: &str) -> std::result::Result<(), String> {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a model name or alias (letters, digits, - _ .)"
+        ))
     }
 }

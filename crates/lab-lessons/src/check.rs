@@ -23,6 +23,9 @@ pub enum Predicate {
         model: Option<String>,
         #[serde(default)]
         params: BTreeMap<String, String>,
+        /// Every tag value, e.g. `{ "mlops.gate" = "failed" }`.
+        #[serde(default)]
+        tags: BTreeMap<String, String>,
         metric: Option<String>,
         min: Option<f64>,
         max: Option<f64>,
@@ -38,6 +41,22 @@ pub enum Predicate {
         metric: String,
         min_gap: f64,
     },
+    /// A version of registered model `name` created since the lesson
+    /// started (with `alias` pointing at it, if given).
+    Version { name: String, alias: Option<String> },
+    /// A deployment of registered model `model` made since the lesson
+    /// started, running, that answers `GET /v2/health/ready` with 200 now
+    /// (with `docker`, a container rather than a local process).
+    Serving {
+        model: String,
+        #[serde(default)]
+        docker: bool,
+    },
+    /// The newest running deployment of `model`, made since the lesson
+    /// started, counted at least
+    /// `at_least` prediction requests on its Prometheus `/metrics`
+    /// (`lab_serve_requests_total` of `/invocations` and `…/infer`).
+    Requests { model: String, at_least: u64 },
     /// Two finished runs on `dataset` with `model` and the same seed whose
     /// model files are byte for byte the same, and one with another seed.
     Reproducible { dataset: String, model: String },
@@ -93,6 +112,20 @@ impl Predicate {
                 model.parse::<lab_pipeline::ModelKind>()?;
                 dataset
             }
+            Predicate::Serving { model, .. } | Predicate::Requests { model, .. } => {
+                return if model.is_empty() {
+                    Err("a model name is needed".into())
+                } else {
+                    Ok(())
+                };
+            }
+            Predicate::Version { name, .. } => {
+                return if name.is_empty() {
+                    Err("a version predicate needs a model name".into())
+                } else {
+                    Ok(())
+                };
+            }
         };
         lab.catalog()
             .dataset(dataset)
@@ -134,6 +167,7 @@ impl Predicate {
                 dataset,
                 model,
                 params,
+                tags,
                 metric,
                 min,
                 max,
@@ -143,6 +177,7 @@ impl Predicate {
                 let runs: Vec<Run> = runs_since(lab, since, dataset, model.as_deref())?
                     .into_iter()
                     .filter(|r| params.iter().all(|(k, v)| r.params.get(k) == Some(v)))
+                    .filter(|r| tags.iter().all(|(k, v)| r.tags.get(k) == Some(v)))
                     .filter(|r| match metric {
                         None => true,
                         Some(m) => r.metrics.get(m).is_some_and(|v| {
@@ -212,6 +247,111 @@ impl Predicate {
                     ),
                 })
             }
+            Predicate::Serving { model, docker } => {
+                let recent = lab
+                    .deployments(false)?
+                    .into_iter()
+                    .filter(|d| d.model_name == *model && d.created_at >= since)
+                    .filter(|d| d.status == lab_pipeline::DeploymentState::Running)
+                    .filter(|d| !docker || d.runtime == lab_pipeline::DeploymentRuntime::Docker)
+                    .max_by_key(|d| d.created_at);
+                let Some(d) = recent else {
+                    return Ok((
+                        false,
+                        format!(
+                            "no running {}deployment of {model} made since the lesson started",
+                            if *docker { "Docker " } else { "" }
+                        ),
+                        vec![],
+                    ));
+                };
+                Ok(match lab.probe(&d.deployment_id, "/v2/health/ready") {
+                    Ok((200, _)) => (
+                        true,
+                        format!(
+                            "{} answers /v2/health/ready with 200 at {}",
+                            d.name, d.endpoint
+                        ),
+                        vec![d.deployment_id.clone()],
+                    ),
+                    Ok((status, _)) => (
+                        false,
+                        format!("{} answers /v2/health/ready with {status}", d.name),
+                        vec![],
+                    ),
+                    Err(e) => (false, format!("{} does not answer: {e}", d.name), vec![]),
+                })
+            }
+            Predicate::Requests { model, at_least } => {
+                let newest = crate::action::newest_running(lab, model)?;
+                let Some(d) = newest.filter(|d| d.created_at >= since) else {
+                    return Ok((
+                        false,
+                        format!("no running deployment of {model} made since the lesson started"),
+                        vec![],
+                    ));
+                };
+                let counted = match lab.probe(&d.deployment_id, "/metrics") {
+                    Ok((200, body)) => requests_total(&body),
+                    Ok((status, _)) => {
+                        return Ok((false, format!("/metrics answered {status}"), vec![]));
+                    }
+                    Err(e) => return Ok((false, format!("/metrics: {e}"), vec![])),
+                };
+                Ok((
+                    counted >= *at_least as f64,
+                    format!(
+                        "{} counted {counted} prediction requests on /metrics",
+                        d.name
+                    ),
+                    if counted >= *at_least as f64 {
+                        vec![d.deployment_id.clone()]
+                    } else {
+                        vec![]
+                    },
+                ))
+            }
+            Predicate::Version { name, alias } => {
+                let versions = match lab.model_versions(name) {
+                    Ok(v) => v,
+                    Err(e) if e.code().ends_with("not_found") => vec![],
+                    Err(e) => return Err(e.into()),
+                };
+                let recent: Vec<_> = versions
+                    .iter()
+                    .filter(|v| v.creation_time >= since)
+                    .collect();
+                let hit = recent
+                    .iter()
+                    .find(|v| alias.as_ref().is_none_or(|a| v.aliases.contains(a)));
+                Ok(match hit {
+                    Some(v) => (
+                        true,
+                        format!(
+                            "{name} version {} (run {}){}",
+                            v.version,
+                            &v.run_id[..8.min(v.run_id.len())],
+                            alias
+                                .as_ref()
+                                .map(|a| format!(" is @{a}"))
+                                .unwrap_or_default()
+                        ),
+                        vec![format!("{name}:{}", v.version)],
+                    ),
+                    None => (
+                        false,
+                        format!(
+                            "{} version(s) of {name} created since the lesson started{}",
+                            recent.len(),
+                            alias
+                                .as_ref()
+                                .map(|a| format!(", none of them @{a}"))
+                                .unwrap_or_default()
+                        ),
+                        vec![],
+                    ),
+                })
+            }
             Predicate::Reproducible { dataset, model } => {
                 let runs = runs_since(lab, since, dataset, Some(model))?;
                 let mut by_seed: BTreeMap<String, Vec<(&Run, Vec<u8>)>> = BTreeMap::new();
@@ -277,4 +417,36 @@ fn runs_since(lab: &Lab, since: i64, dataset: &str, model: Option<&str>) -> Resu
         .filter(|r| r.params.get("dataset").map(String::as_str) == Some(dataset))
         .filter(|r| model.is_none_or(|m| r.params.get("model").map(String::as_str) == Some(m)))
         .collect())
+}
+
+/// The prediction requests (`/invocations` and v2 `…/infer`, any status) a
+/// Prometheus text exposition of `lab-serve` counted: probes and scrapes
+/// are counted too, under their own endpoints, and left out.
+fn requests_total(text: &str) -> f64 {
+    text.lines()
+        .filter_map(|l| {
+            let labels = l.strip_prefix("lab_serve_requests_total{")?;
+            let (labels, value) = labels.split_once("} ")?;
+            let endpoint = labels
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("endpoint=\""))?
+                .trim_end_matches('"');
+            (endpoint == "/invocations" || endpoint.ends_with("/infer"))
+                .then(|| value.trim().parse::<f64>().ok())?
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_prediction_requests_only() {
+        let text = "# TYPE lab_serve_requests_total counter\n\
+lab_serve_requests_total{endpoint=\"/invocations\",code=\"200\"} 5\n\
+lab_serve_requests_total{endpoint=\"/v2/models/wine/infer\",code=\"400\"} 1\n\
+lab_serve_requests_total{endpoint=\"/v2/health/ready\",code=\"200\"} 40\n\
+lab_serve_requests_total_other{endpoint=\"/invocations\"} 9\n\
+lab_serve_predictions_total 4\n";
+        assert_eq!(super::requests_total(text), 6.0);
+    }
 }

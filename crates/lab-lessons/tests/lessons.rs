@@ -1,7 +1,8 @@
 //! The shipped lessons against a real lab (a temporary lab home, its real
-//! SQLite file, the shipped datasets): every file parses and names what
-//! exists; every checkpoint fails before the lesson is done, even with
-//! demo data made before it started, and passes after its solve list.
+//! SQLite file, the shipped datasets, Docker when it answers, as under
+//! `cargo xtask test`): every file parses and names what exists; every
+//! checkpoint fails before the lesson is done, even with demo data made
+//! before it started, and passes after its solve list.
 
 use lab_lessons::{Course, LessonError};
 use lab_pipeline::{Catalog, Lab, LabHome};
@@ -168,6 +169,8 @@ fn every_checkpoint_fails_before_and_passes_after_its_solve_list() {
         let after = c.check(&lab, &l.id).unwrap();
         assert!(after.passed, "{}: {:#?}", l.id, after.verdicts);
         assert_eq!(after.status, "skipped", "{}: skipping is not passing", l.id);
+        // The containers and images a lesson made go with its lab.
+        lab.reset().unwrap();
     }
 }
 
@@ -188,6 +191,7 @@ fn work_done_before_the_lesson_started_does_not_count() {
             "{}: earlier work passed it: {:#?}",
             l.id, r.verdicts
         );
+        lab.reset().unwrap();
     }
 }
 

@@ -91,6 +91,15 @@ impl Lab {
         })
     }
 
+    /// `GET path` on `deployment`'s endpoint, now: the status and body (what
+    /// a probe or a scrape sees). Only a request that got no answer (or
+    /// none within the client's time limit) is an error.
+    pub fn probe(&self, deployment: &str, path: &str) -> Result<(u16, String)> {
+        let d = self.store.find_deployment(deployment)?;
+        let r = lab_deploy::get(&d.endpoint, path)?;
+        Ok((r.status, r.body))
+    }
+
     /// Send `body` to `deployment` at `path` and return the raw exchange.
     /// The server's answer, whatever its status, is the result; only a
     /// request that got no answer is an error.
