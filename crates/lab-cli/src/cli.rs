@@ -613,7 +613,12 @@ pub enum LessonsCommand {
     },
     /// Do the lesson for you (its solve list) and mark it skipped, not passed.
     Skip { id: String },
-    /// Forget a lesson's progress (or, without ID, every lesson's). Your runs,
-    /// models and services stay.
-    Reset { id: Option<String> },
+    /// Forget a lesson's progress (or, with --all, every lesson's: workshop
+    /// mode). Your runs, models and services stay.
+    Reset {
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
 }

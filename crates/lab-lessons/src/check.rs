@@ -42,8 +42,15 @@ pub enum Predicate {
         min_gap: f64,
     },
     /// A version of registered model `name` created since the lesson
-    /// started (with `alias` pointing at it, if given).
-    Version { name: String, alias: Option<String> },
+    /// started from a run of the lesson (with `alias` pointing at it, if
+    /// given).
+    Version {
+        name: String,
+        alias: Option<String>,
+        /// The version's run must have passed its validation gate.
+        #[serde(default)]
+        gate_passed: bool,
+    },
     /// A deployment of registered model `model` made since the lesson
     /// started, running, that answers `GET /v2/health/ready` with 200 now
     /// (with `docker`, a container rather than a local process).
@@ -54,8 +61,9 @@ pub enum Predicate {
     },
     /// The newest running deployment of `model`, made since the lesson
     /// started, counted at least
-    /// `at_least` prediction requests on its Prometheus `/metrics`
-    /// (`lab_serve_requests_total` of `/invocations` and `…/infer`).
+    /// `at_least` successful prediction requests on its Prometheus
+    /// `/metrics` (`lab_serve_requests_total` of `/invocations` and
+    /// `…/infer` with a 2xx code).
     Requests { model: String, at_least: u64 },
     /// Two finished runs on `dataset` with `model` and the same seed whose
     /// model files are byte for byte the same, and one with another seed.
@@ -196,9 +204,8 @@ impl Predicate {
                 };
                 let ok = chosen.len() >= *count;
                 let found = format!(
-                    "{} matching run{} since the lesson started{}",
-                    chosen.len(),
-                    if chosen.len() == 1 { "" } else { "s" },
+                    "{} since the lesson started{}",
+                    plural(chosen.len(), "matching run", "matching runs"),
                     match (metric, chosen.first()) {
                         (Some(m), Some(r)) => format!(" (latest: {m} {:.4})", r.metrics[m]),
                         _ => String::new(),
@@ -311,16 +318,28 @@ impl Predicate {
                     },
                 ))
             }
-            Predicate::Version { name, alias } => {
+            Predicate::Version {
+                name,
+                alias,
+                gate_passed,
+            } => {
                 let versions = match lab.model_versions(name) {
                     Ok(v) => v,
                     Err(e) if e.code().ends_with("not_found") => vec![],
                     Err(e) => return Err(e.into()),
                 };
-                let recent: Vec<_> = versions
-                    .iter()
-                    .filter(|v| v.creation_time >= since)
-                    .collect();
+                // The version and the run it was registered from are both
+                // this lesson's work.
+                let mut recent = Vec::new();
+                for v in versions.iter().filter(|v| v.creation_time >= since) {
+                    let run = lab.run(&v.run_id)?;
+                    if run.start_time >= since
+                        && (!gate_passed
+                            || run.tags.get("mlops.gate").map(String::as_str) == Some("passed"))
+                    {
+                        recent.push(v);
+                    }
+                }
                 let hit = recent
                     .iter()
                     .find(|v| alias.as_ref().is_none_or(|a| v.aliases.contains(a)));
@@ -341,8 +360,13 @@ impl Predicate {
                     None => (
                         false,
                         format!(
-                            "{} version(s) of {name} created since the lesson started{}",
-                            recent.len(),
+                            "{} of {name} from a run of this lesson{}{}",
+                            plural(recent.len(), "version", "versions"),
+                            if *gate_passed {
+                                " that passed its gate"
+                            } else {
+                                ""
+                            },
                             alias
                                 .as_ref()
                                 .map(|a| format!(", none of them @{a}"))
@@ -403,6 +427,11 @@ impl Predicate {
     }
 }
 
+/// `1 run`, `2 runs`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Finished runs of the lab on `dataset` (and `model`) started at or after
 /// `since`, newest first.
 fn runs_since(lab: &Lab, since: i64, dataset: &str, model: Option<&str>) -> Result<Vec<Run>> {
@@ -419,9 +448,10 @@ fn runs_since(lab: &Lab, since: i64, dataset: &str, model: Option<&str>) -> Resu
         .collect())
 }
 
-/// The prediction requests (`/invocations` and v2 `…/infer`, any status) a
-/// Prometheus text exposition of `lab-serve` counted: probes and scrapes
-/// are counted too, under their own endpoints, and left out.
+/// The prediction requests answered with success (`/invocations` and v2
+/// `…/infer`, status 2xx) a Prometheus text exposition of `lab-serve`
+/// counted: probes, scrapes and refused bodies are counted too, under
+/// their own endpoints or codes, and left out.
 fn requests_total(text: &str) -> f64 {
     text.lines()
         .filter_map(|l| {
@@ -431,7 +461,11 @@ fn requests_total(text: &str) -> f64 {
                 .split(',')
                 .find_map(|kv| kv.strip_prefix("endpoint=\""))?
                 .trim_end_matches('"');
-            (endpoint == "/invocations" || endpoint.ends_with("/infer"))
+            let code = labels
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("code=\""))?
+                .trim_end_matches('"');
+            ((endpoint == "/invocations" || endpoint.ends_with("/infer")) && code.starts_with('2'))
                 .then(|| value.trim().parse::<f64>().ok())?
         })
         .sum()
@@ -443,7 +477,8 @@ mod tests {
     fn counts_prediction_requests_only() {
         let text = "# TYPE lab_serve_requests_total counter\n\
 lab_serve_requests_total{endpoint=\"/invocations\",code=\"200\"} 5\n\
-lab_serve_requests_total{endpoint=\"/v2/models/wine/infer\",code=\"400\"} 1\n\
+lab_serve_requests_total{endpoint=\"/v2/models/wine/infer\",code=\"200\"} 1\n\
+lab_serve_requests_total{endpoint=\"/invocations\",code=\"400\"} 17\n\
 lab_serve_requests_total{endpoint=\"/v2/health/ready\",code=\"200\"} 40\n\
 lab_serve_requests_total_other{endpoint=\"/invocations\"} 9\n\
 lab_serve_predictions_total 4\n";

@@ -72,8 +72,8 @@ pub struct QuizResult {
     pub lesson: String,
     pub question: String,
     pub correct: bool,
-    /// The right answer, once answered.
-    pub expected: String,
+    /// The right answer, once found.
+    pub expected: Option<String>,
 }
 
 impl Course {
@@ -420,15 +420,24 @@ impl Course {
         let (correct, expected) = match &q.answer {
             Answer::Choice { options, correct } => {
                 let given = answer.trim();
-                let pick = given
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .or_else(|| options.iter().position(|o| o.eq_ignore_ascii_case(given)));
-                (pick == Some(*correct), options[*correct].clone())
+                // An option's own text first (options can be numbers), then
+                // its number in the list.
+                let pick = match options.iter().position(|o| o.eq_ignore_ascii_case(given)) {
+                    Some(i) => i,
+                    None => match given.parse::<usize>() {
+                        Ok(n) if (1..=options.len()).contains(&n) => n - 1,
+                        _ => {
+                            return Err(LessonError::Invalid(format!(
+                                "`{given}` is not one of the options: answer 1 to {} or an option's text (mlops-lab lessons quiz {id})",
+                                options.len()
+                            )));
+                        }
+                    },
+                };
+                (pick == *correct, options[*correct].clone())
             }
             Answer::Number { value, tolerance } => (
-                (number(answer)? - value).abs() <= *tolerance,
+                within(number(answer)?, *value, *tolerance),
                 value.to_string(),
             ),
             Answer::Metric {
@@ -445,7 +454,7 @@ impl Course {
                     LessonError::Invalid(format!("run {run} has no metric `{metric}`"))
                 })?;
                 (
-                    (number(answer)? - value).abs() <= *tolerance,
+                    within(number(answer)?, value, *tolerance),
                     format!("{value:.4} (run {})", &run[..8]),
                 )
             }
@@ -455,11 +464,12 @@ impl Course {
             "quiz",
             &json!({"question": question, "answer": answer, "correct": correct}),
         )?;
+        // The answer is shown once found, so a second try still means something.
         Ok(QuizResult {
             lesson: id.into(),
             question: question.into(),
             correct,
-            expected,
+            expected: correct.then_some(expected),
         })
     }
 
@@ -507,6 +517,12 @@ impl Course {
         }
         Ok(lab.reset_lessons(id)?)
     }
+}
+
+/// `given` equals `value` within `tolerance` (and a rounding of the last
+/// digit: 0.753 for 0.7525 at ±0.0005).
+fn within(given: f64, value: f64, tolerance: f64) -> bool {
+    (given - value).abs() <= tolerance + 1e-9
 }
 
 /// Relative link targets in a Markdown line (`](path)`, not URLs or

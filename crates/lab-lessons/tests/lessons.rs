@@ -221,6 +221,16 @@ fn steps_checks_hints_and_quiz_are_recorded_and_reset_one_lesson_alone() {
     assert!(c.answer(&lab, id, "better", "1").unwrap().correct);
     assert!(!c.answer(&lab, id, "better", "elastic-net").unwrap().correct);
     assert!(c.answer(&lab, id, "rmse", "lots").is_err());
+    // Not an option: an error that says which answers there are.
+    let e = c.answer(&lab, id, "better", "3").unwrap_err().to_string();
+    assert!(e.contains("1 to 2"), "{e}");
+    // A wrong answer does not give the right one away.
+    assert!(
+        c.answer(&lab, id, "better", "2")
+            .unwrap()
+            .expected
+            .is_none()
+    );
 
     let kinds: Vec<String> = lab
         .lesson_events(id)
@@ -230,7 +240,7 @@ fn steps_checks_hints_and_quiz_are_recorded_and_reset_one_lesson_alone() {
         .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "step").count(), 2);
     assert_eq!(kinds.iter().filter(|k| *k == "hint").count(), 3);
-    assert_eq!(kinds.iter().filter(|k| *k == "quiz").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| *k == "quiz").count(), 5);
     assert!(kinds.contains(&"passed".to_string()));
 
     // Resetting another lesson leaves this one passed; its own reset

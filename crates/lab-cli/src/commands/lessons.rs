@@ -54,7 +54,7 @@ pub(super) fn run(ctx: &Ctx, command: LessonsCommand) -> Result<ExitCode> {
             let done = ctx.progress(|sink| course.skip(&lab, &id, sink))?;
             ctx.emit(&crate::print::lessons::Skipped { id, done })
         }
-        LessonsCommand::Reset { id } => {
+        LessonsCommand::Reset { id, .. } => {
             let n = course.reset(&lab, id.as_deref())?;
             if n == 0 && id.is_some() {
                 bail!(

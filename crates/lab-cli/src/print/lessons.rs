@@ -38,11 +38,17 @@ impl Render for [LessonSummary] {
             }
             writeln!(out, "{t}")?;
         }
-        writeln!(
-            out,
-            "{passed} of {} passed, {skipped} skipped. Next: mlops-lab lessons show ID, then start ID",
-            self.len()
-        )
+        write!(out, "{passed} of {} passed, {skipped} skipped.", self.len())?;
+        match self
+            .iter()
+            .find(|l| l.status == "in-progress" || l.status == "not-started")
+        {
+            Some(l) if l.status == "in-progress" => {
+                writeln!(out, " Continue: mlops-lab lessons show {}", l.id)
+            }
+            Some(l) => writeln!(out, " Next: mlops-lab lessons start {}", l.id),
+            None => writeln!(out, " Every lesson is done."),
+        }
     }
 }
 
@@ -126,14 +132,13 @@ impl Render for HintShown {
 impl Render for [QuizResult] {
     fn human(&self, out: &mut String) -> fmt::Result {
         for r in self {
-            if r.correct {
-                writeln!(out, "✅ {}: right ({})", r.question, r.expected)?;
-            } else {
-                writeln!(
+            match (&r.expected, r.correct) {
+                (Some(e), true) => writeln!(out, "✅ {}: right ({e})", r.question)?,
+                _ => writeln!(
                     out,
-                    "❌ {}: not quite; the answer is {}",
-                    r.question, r.expected
-                )?;
+                    "❌ {}: not quite; try again (a hint: mlops-lab lessons hint {})",
+                    r.question, r.lesson
+                )?,
             }
         }
         Ok(())
@@ -192,8 +197,12 @@ impl Render for Reset {
     fn human(&self, out: &mut String) -> fmt::Result {
         writeln!(
             out,
-            "progress of {} lesson(s) forgotten; your runs, models and services stay",
-            self.lessons
+            "progress of {} forgotten; your runs, models and services stay",
+            if self.lessons == 1 {
+                "1 lesson".to_string()
+            } else {
+                format!("{} lessons", self.lessons)
+            }
         )
     }
 }
