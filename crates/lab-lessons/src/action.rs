@@ -52,6 +52,11 @@ pub enum Action {
     /// Send the first `rows` rows of the model's dataset, one request each
     /// (MLflow's `/invocations`), to its newest running deployment.
     Predict { model: String, rows: usize },
+    /// `mlops-lab export k8s MODEL`: Kubernetes and KServe manifests.
+    ExportK8s { model: String },
+    /// `mlops-lab export kfp --scenario SCENARIO`: the Kubeflow pipeline
+    /// and its steps image.
+    ExportKfp { scenario: String },
 }
 
 /// What an action did: a line to show, and the ids it made.
@@ -139,6 +144,14 @@ impl Action {
                 }
                 valid_name(model)
             }
+            Action::ExportK8s { model } => model
+                .parse::<lab_pipeline::ModelRef>()
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Action::ExportKfp { scenario } => catalog
+                .scenario(scenario)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -303,6 +316,41 @@ impl Action {
                 Ok(ActionOutcome {
                     summary: format!("sent {rows} requests to {}: {ok} answered 200", d.endpoint),
                     created: vec![],
+                })
+            }
+            Action::ExportK8s { model } => {
+                let r: lab_pipeline::ModelRef = model.parse()?;
+                let x = lab.export_k8s(&r, None)?;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "{} manifests for {} v{} in {}",
+                        x.manifests.len(),
+                        x.model,
+                        x.version,
+                        x.out_dir.display()
+                    ),
+                    created: vec![x.out_dir.display().to_string()],
+                })
+            }
+            Action::ExportKfp { scenario } => {
+                let req = lab_pipeline::KfpRequest {
+                    scenario: Some(scenario.clone()),
+                    ..Default::default()
+                };
+                let x = lab.export_kfp(&req, sink)?;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "pipeline {} in {} (steps image {}: {})",
+                        x.pipeline,
+                        x.out_file.display(),
+                        x.image,
+                        if x.image_built.is_some() {
+                            "built"
+                        } else {
+                            "not built"
+                        }
+                    ),
+                    created: vec![x.out_file.display().to_string()],
                 })
             }
         }

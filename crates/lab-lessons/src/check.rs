@@ -65,6 +65,16 @@ pub enum Predicate {
     /// `/metrics` (`lab_serve_requests_total` of `/invocations` and
     /// `…/infer` with a 2xx code).
     Requests { model: String, at_least: u64 },
+    /// The newest Docker deployment of `model` made since the lesson
+    /// started runs an image of at most `max_mb` MB.
+    Image { model: String, max_mb: f64 },
+    /// The latest export of `export` (`k8s` or `kfp`) was made since the
+    /// lesson started, its files are still there, and its path contains
+    /// `contains` (a model or pipeline name), if given.
+    Exported {
+        export: String,
+        contains: Option<String>,
+    },
     /// Two finished runs on `dataset` with `model` and the same seed whose
     /// model files are byte for byte the same, and one with another seed.
     Reproducible { dataset: String, model: String },
@@ -120,7 +130,16 @@ impl Predicate {
                 model.parse::<lab_pipeline::ModelKind>()?;
                 dataset
             }
-            Predicate::Serving { model, .. } | Predicate::Requests { model, .. } => {
+            Predicate::Exported { export, .. } => {
+                return if matches!(export.as_str(), "k8s" | "kfp") {
+                    Ok(())
+                } else {
+                    Err(format!("export = `{export}`: k8s or kfp"))
+                };
+            }
+            Predicate::Serving { model, .. }
+            | Predicate::Requests { model, .. }
+            | Predicate::Image { model, .. } => {
                 return if model.is_empty() {
                     Err("a model name is needed".into())
                 } else {
@@ -287,6 +306,56 @@ impl Predicate {
                         vec![],
                     ),
                     Err(e) => (false, format!("{} does not answer: {e}", d.name), vec![]),
+                })
+            }
+            Predicate::Image { model, max_mb } => {
+                let newest = lab
+                    .deployments(true)?
+                    .into_iter()
+                    .filter(|d| d.model_name == *model && d.created_at >= since)
+                    .filter(|d| d.runtime == lab_pipeline::DeploymentRuntime::Docker)
+                    .max_by_key(|d| d.created_at);
+                Ok(match newest {
+                    Some(d) => {
+                        let mb = d.image_size_bytes.unwrap_or(0) as f64 / 1e6;
+                        let tag = d.image_tag.clone().unwrap_or_default();
+                        (
+                            mb > 0.0 && mb <= *max_mb,
+                            format!("{tag} is {mb:.1} MB"),
+                            vec![tag],
+                        )
+                    }
+                    None => (
+                        false,
+                        format!("no Docker deployment of {model} made since the lesson started"),
+                        vec![],
+                    ),
+                })
+            }
+            Predicate::Exported {
+                export: kind,
+                contains,
+            } => {
+                let Some((path, at)) = lab.last_export(kind)? else {
+                    return Ok((false, format!("no {kind} export yet"), vec![]));
+                };
+                let shown = path.display().to_string();
+                Ok(if at < since {
+                    (
+                        false,
+                        format!("the latest {kind} export ({shown}) is older than the lesson"),
+                        vec![],
+                    )
+                } else if !path.exists() {
+                    (false, format!("{shown} was removed"), vec![])
+                } else if let Some(c) = contains.as_ref().filter(|c| !shown.contains(c.as_str())) {
+                    (
+                        false,
+                        format!("the latest {kind} export is {shown}, not one of {c}"),
+                        vec![],
+                    )
+                } else {
+                    (true, format!("{shown} written"), vec![shown])
                 })
             }
             Predicate::Requests { model, at_least } => {

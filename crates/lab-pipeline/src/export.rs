@@ -19,6 +19,30 @@ use crate::{PipelineError, Result};
 /// of the lab: the steps are this version's `mlops-lab step` commands).
 pub const STEPS_IMAGE: &str = concat!("mlops-lab/steps:", env!("CARGO_PKG_VERSION"));
 
+/// The activity kinds of the latest exports (what the course checks).
+const EXPORT_K8S: &str = "export-k8s";
+const EXPORT_KFP: &str = "export-kfp";
+
+impl Lab {
+    /// The latest export of `kind` (`k8s` or `kfp`): where it was written
+    /// and when (ms).
+    pub fn last_export(&self, kind: &str) -> Result<Option<(PathBuf, i64)>> {
+        let key = match kind {
+            "k8s" => EXPORT_K8S,
+            "kfp" => EXPORT_KFP,
+            other => {
+                return Err(PipelineError::Invalid(format!(
+                    "export kind `{other}`: k8s or kfp"
+                )));
+            }
+        };
+        Ok(self
+            .store
+            .activity::<serde_json::Value>(key)?
+            .map(|(path, _, at)| (PathBuf::from(path), at)))
+    }
+}
+
 /// What `export kfp` is asked for.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KfpRequest {
@@ -119,6 +143,8 @@ impl Lab {
             let path = out_dir.join(file);
             write_atomic(&path, text.as_bytes())?;
         }
+        self.store
+            .record_activity(EXPORT_K8S, &out_dir.display().to_string(), &mv.version)?;
         Ok(K8sExport {
             model: mv.name.clone(),
             version: mv.version,
@@ -254,6 +280,8 @@ impl Lab {
         } else {
             None
         };
+        self.store
+            .record_activity(EXPORT_KFP, &out_file.display().to_string(), &name)?;
         let file = out_file.display();
         let run_with = format!(
             r#"pip install kfp==2.17.3 docker
