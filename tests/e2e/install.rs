@@ -63,13 +63,15 @@ fn the_deb_deploys_a_model_to_a_container_without_cargo() {
         .unwrap();
     assert!(out.status.success(), "dpkg-deb: {out:?}");
 
-    // What the package holds: the app, its CLI, both static binaries, data.
+    // What the package holds: the app, its CLI, both static binaries, data,
+    // the course.
     for f in [
         "usr/bin/mlops-lab-app",
         "usr/bin/mlops-lab",
         "usr/bin/lab-serve",
         "usr/bin/lab-gateway",
         "usr/share/mlops-lab/sample-data/catalog.toml",
+        "usr/share/mlops-lab/tutorials/course/m1-02-profile.md",
     ] {
         assert!(root.join(f).is_file(), "the .deb has no /{f}");
     }
@@ -89,6 +91,9 @@ fn the_deb_deploys_a_model_to_a_container_without_cargo() {
     assert!(!cargo.status.success(), "cargo is on the system PATH");
 
     let _reset = Reset(&root, &home);
+    // The course ships with it (found beside the CLI, in ../share).
+    let roadmap = json(&root, &home, &["lessons", "list"]);
+    assert!(roadmap.as_array().unwrap().len() >= 13, "{roadmap}");
     let run = json(
         &root,
         &home,
