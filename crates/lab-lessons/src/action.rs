@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lab_pipeline::{
-    DataSource, Event, Lab, MissingPolicy, ModelKind, RunFilter, RunStatus, TrainRequest,
-};
+use lab_pipeline::{DataSource, Event, Lab, MissingPolicy, ModelKind, TrainRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::{LessonError, Result};
@@ -57,6 +55,8 @@ pub enum Action {
     /// `mlops-lab export kfp --scenario SCENARIO`: the Kubeflow pipeline
     /// and its steps image.
     ExportKfp { scenario: String },
+    /// `mlops-lab pipeline run --scenario SCENARIO`: the whole loop.
+    Pipeline { scenario: String },
 }
 
 /// What an action did: a line to show, and the ids it made.
@@ -148,7 +148,7 @@ impl Action {
                 .parse::<lab_pipeline::ModelRef>()
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
-            Action::ExportKfp { scenario } => catalog
+            Action::ExportKfp { scenario } | Action::Pipeline { scenario } => catalog
                 .scenario(scenario)
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
@@ -234,19 +234,9 @@ impl Action {
                 model,
                 name,
             } => {
-                let run = lab
-                    .runs(&RunFilter {
-                        status: Some(RunStatus::Finished),
-                        limit: Some(10_000),
-                        ..Default::default()
-                    })?
+                let run = crate::check::runs_since(lab, i64::MIN, dataset, model.as_deref())?
                     .into_iter()
-                    .find(|r| {
-                        r.params.get("dataset") == Some(dataset)
-                            && model
-                                .as_ref()
-                                .is_none_or(|m| r.params.get("model") == Some(m))
-                    })
+                    .next()
                     .ok_or_else(|| {
                         LessonError::Invalid(format!(
                             "no finished run on {dataset} to register: train one first"
@@ -330,6 +320,29 @@ impl Action {
                         x.out_dir.display()
                     ),
                     created: vec![x.out_dir.display().to_string()],
+                })
+            }
+            Action::Pipeline { scenario } => {
+                let req = lab_pipeline::PipelineRequest {
+                    scenario: scenario.clone(),
+                    ..Default::default()
+                };
+                let r = lab.run_pipeline(&req, sink)?;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "{} v{} serves {} at {}; {} requests sent, {} alert(s){}",
+                        r.model,
+                        r.version,
+                        r.service,
+                        r.endpoint,
+                        r.traffic.sent,
+                        r.alerts.len(),
+                        r.retrain
+                            .as_ref()
+                            .map(|x| format!(", retrain: {}", x.decision))
+                            .unwrap_or_default()
+                    ),
+                    created: vec![r.run_id],
                 })
             }
             Action::ExportKfp { scenario } => {
