@@ -75,6 +75,15 @@ pub enum Predicate {
         export: String,
         contains: Option<String>,
     },
+    /// An alert fired on `service` since the lesson started.
+    Alert { service: String },
+    /// A retrain of `service` since the lesson started (that promoted its
+    /// challenger, with `promoted`).
+    Retrain {
+        service: String,
+        #[serde(default)]
+        promoted: bool,
+    },
     /// Two finished runs on `dataset` with `model` and the same seed whose
     /// model files are byte for byte the same, and one with another seed.
     Reproducible { dataset: String, model: String },
@@ -135,6 +144,13 @@ impl Predicate {
                     Ok(())
                 } else {
                     Err(format!("export = `{export}`: k8s or kfp"))
+                };
+            }
+            Predicate::Alert { service } | Predicate::Retrain { service, .. } => {
+                return if service.is_empty() {
+                    Err("a service name is needed".into())
+                } else {
+                    Ok(())
                 };
             }
             Predicate::Serving { model, .. }
@@ -358,6 +374,67 @@ impl Predicate {
                     (true, format!("{shown} written"), vec![shown])
                 })
             }
+            Predicate::Alert { service } => {
+                let alerts = match lab.alerts(service) {
+                    Ok(a) => a,
+                    Err(e) if e.code().ends_with("not_found") => vec![],
+                    Err(e) => return Err(e.into()),
+                };
+                let fired: Vec<_> = alerts.iter().filter(|a| a.created_at >= since).collect();
+                Ok(match fired.first() {
+                    Some(a) => (
+                        true,
+                        format!("{}: {}", plural(fired.len(), "alert", "alerts"), a.message),
+                        fired
+                            .iter()
+                            .map(|a| format!("alert {}", a.alert_id))
+                            .collect(),
+                    ),
+                    None => (
+                        false,
+                        format!("no alert on {service} since the lesson started"),
+                        vec![],
+                    ),
+                })
+            }
+            Predicate::Retrain { service, promoted } => {
+                let retrains = match lab.retrains(service) {
+                    Ok(r) => r,
+                    Err(e) if e.code().ends_with("not_found") => vec![],
+                    Err(e) => return Err(e.into()),
+                };
+                let hit = retrains
+                    .iter()
+                    .filter(|r| r.created_at >= since)
+                    .find(|r| !promoted || r.promoted);
+                Ok(match hit {
+                    Some(r) => (
+                        true,
+                        format!(
+                            "retrain {}: {}",
+                            &r.retrain_id[..8.min(r.retrain_id.len())],
+                            if r.promoted {
+                                "challenger promoted"
+                            } else {
+                                "champion kept"
+                            }
+                        ),
+                        vec![r.retrain_id.clone()],
+                    ),
+                    None => (
+                        false,
+                        format!(
+                            "no retrain of {service}{} since the lesson started",
+                            if *promoted {
+                                " that promoted its challenger"
+                            } else {
+                                ""
+                            }
+                        ),
+                        vec![],
+                    ),
+                })
+            }
             Predicate::Requests { model, at_least } => {
                 let newest = crate::action::newest_running(lab, model)?;
                 let Some(d) = newest.filter(|d| d.created_at >= since) else {
@@ -503,7 +580,12 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Finished runs of the lab on `dataset` (and `model`) started at or after
 /// `since`, newest first.
-fn runs_since(lab: &Lab, since: i64, dataset: &str, model: Option<&str>) -> Result<Vec<Run>> {
+pub(crate) fn runs_since(
+    lab: &Lab,
+    since: i64,
+    dataset: &str,
+    model: Option<&str>,
+) -> Result<Vec<Run>> {
     Ok(lab
         .runs(&RunFilter {
             status: Some(RunStatus::Finished),

@@ -229,6 +229,13 @@ impl Lab {
         Ok(self.store.list_alerts(service)?)
     }
 
+    /// The retrains of `service`: why, challenger against champion, and
+    /// whether it was promoted.
+    pub fn retrains(&self, service: &str) -> Result<Vec<lab_store::RetrainRecord>> {
+        self.service(service)?;
+        Ok(self.store.list_retrains(service)?)
+    }
+
     pub fn alert_rules(&self, service: &str) -> Result<Vec<AlertRule>> {
         let stored = self.store.alert_rules(service)?;
         if stored.is_empty() {
