@@ -369,7 +369,11 @@ fn collection_survives_a_container_restart_without_loss_or_double_counting() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let endpoint = lab.json(&["services"])[0]["endpoint"]
+    // Wait on the container's own published port: its bridge address may
+    // change with the restart (another container can take the old one), and
+    // the gateway follows it only when the lab next sends traffic
+    // (`ensure_gateway`), which `send` below does.
+    let endpoint = lab.json(&["deployments", "list"])[0]["endpoint"]
         .as_str()
         .unwrap()
         .to_string();
