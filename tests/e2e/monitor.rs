@@ -373,7 +373,11 @@ fn collection_survives_a_container_restart_without_loss_or_double_counting() {
     // change with the restart (another container can take the old one), and
     // the gateway follows it only when the lab next sends traffic
     // (`ensure_gateway`), which `send` below does.
-    let endpoint = lab.json(&["deployments", "list"])[0]["endpoint"]
+    let container = lab.json(&["deployments", "list"])[0]["endpoint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let endpoint = lab.json(&["services"])[0]["endpoint"]
         .as_str()
         .unwrap()
         .to_string();
@@ -383,7 +387,7 @@ fn collection_survives_a_container_restart_without_loss_or_double_counting() {
             "-c",
             "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)",
         ])
-        .arg(format!("{endpoint}/v2/health/ready"))
+        .arg(format!("{container}/v2/health/ready"))
         .output()
         .map(|o| !o.status.success())
         .unwrap_or(true)
