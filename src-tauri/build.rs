@@ -35,6 +35,15 @@ const COMMANDS: &[&str] = &[
     "retrain",
     "run_pipeline",
     "export_kfp",
+    "roadmap",
+    "lesson",
+    "lesson_start",
+    "lesson_step",
+    "lesson_check",
+    "lesson_hint",
+    "lesson_answer",
+    "lesson_skip",
+    "lesson_reset",
 ];
 
 fn main() {

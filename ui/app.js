@@ -9,10 +9,12 @@ import { data } from "./views/data.js";
 import { deployments } from "./views/deployments.js";
 import { experiments } from "./views/experiments.js";
 import { home } from "./views/home.js";
+import { lesson } from "./views/lesson.js";
 import { models } from "./views/models.js";
 import { monitoring } from "./views/monitoring.js";
+import { roadmap } from "./views/roadmap.js";
 
-const views = { home, data, experiments, models, deployments, monitoring };
+const views = { roadmap, lesson, home, data, experiments, models, deployments, monitoring };
 
 // -------------------------------------------------------------- routing
 // Each navigation renders into a fresh element, swapped in when complete,
@@ -23,10 +25,12 @@ let routeSeq = 0;
 async function route() {
   stopTimers();
   const seq = ++routeSeq;
-  const [name, arg] = (location.hash || "#home").slice(1).split("/");
-  const view = Object.hasOwn(views, name) ? name : "home";
+  const [name, arg] = (location.hash || "#roadmap").slice(1).split("/");
+  const view = Object.hasOwn(views, name) ? name : "roadmap";
+  // A lesson belongs to the roadmap in the navigation.
+  const navView = view === "lesson" ? "roadmap" : view;
   for (const a of $$("nav a")) {
-    if (a.dataset.view === view) a.setAttribute("aria-current", "page");
+    if (a.dataset.view === navView) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
   document.body.dataset.ready = "";

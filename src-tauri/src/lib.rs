@@ -11,7 +11,7 @@ mod commands;
 mod state;
 mod views;
 
-use commands::{app, data, deployments, models, monitoring, pipeline, runs};
+use commands::{app, data, deployments, lessons, models, monitoring, pipeline, runs};
 pub use state::{AppLab, Jobs, UiError};
 
 /// Low-memory mode (`MLOPS_LAB_SOFTWARE_RENDERING=1`): the UI is tables,
@@ -44,6 +44,7 @@ pub fn builder<R: tauri::Runtime>(
     let tracking = state::Tracking::start(&lab);
     b.manage(tracking)
         .manage(AppLab::new(lab))
+        .manage(lessons::AppCourse::load())
         .manage(Jobs::default())
         .invoke_handler(tauri::generate_handler![
             app::cancel,
@@ -77,5 +78,14 @@ pub fn builder<R: tauri::Runtime>(
             monitoring::retrain,
             pipeline::run_pipeline,
             pipeline::export_kfp,
+            lessons::roadmap,
+            lessons::lesson,
+            lessons::lesson_start,
+            lessons::lesson_step,
+            lessons::lesson_check,
+            lessons::lesson_hint,
+            lessons::lesson_answer,
+            lessons::lesson_skip,
+            lessons::lesson_reset,
         ])
 }

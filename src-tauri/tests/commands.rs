@@ -249,3 +249,113 @@ fn a_cancelled_training_ends_killed() {
     // The job is gone: a new one under the same id may start.
     assert_eq!(invoke(&w, "cancel", json!({"job": "slow"})).unwrap(), false);
 }
+
+#[test]
+fn lesson_commands_walk_a_lesson_without_revealing_answers() {
+    let home = tempfile::tempdir().unwrap();
+    let app = app(home.path());
+    let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    let r = invoke(&w, "roadmap", json!({})).unwrap();
+    let total = r["total"].as_u64().unwrap();
+    assert!(total >= 14, "{r}");
+    assert_eq!(r["passed"], 0);
+    assert_eq!(r["continue_with"], "m1-01-whole-loop");
+
+    let p = invoke(&w, "lesson", json!({"id": "m1-02-profile"})).unwrap();
+    assert_eq!(p["status"], "not-started");
+    assert_eq!(p["prev"], "m1-01-whole-loop");
+    // Markdown rendered in Rust; the next-lesson link routes in the app.
+    let body = p["html"].as_str().unwrap();
+    assert!(body.contains("<pre><code class=\"language-sh\">mlops-lab data profile penguins"));
+    assert!(
+        body.contains("href=\"#lesson/m1-03-validate-clean\""),
+        "{body}"
+    );
+    // The quiz goes without its answers.
+    let page = p.to_string();
+    assert!(
+        !page.contains("\"correct\":1") && !page.contains("\"value\""),
+        "{page}"
+    );
+    assert_eq!(p["quiz"][1]["options"][1], "year");
+    assert_eq!(p["hints"].as_array().unwrap().len(), 0);
+
+    // Checking before starting says how to start.
+    let err = invoke(
+        &w,
+        "lesson_check",
+        json!({"job": "c0", "id": "m1-02-profile"}),
+    )
+    .unwrap_err();
+    assert!(
+        err["message"].as_str().unwrap().contains("not started"),
+        "{err}"
+    );
+    let p = invoke(&w, "lesson_start", json!({"id": "m1-02-profile"})).unwrap();
+    assert_eq!(p["status"], "in-progress");
+    // Not done yet: the predicate's own message.
+    let c = invoke(
+        &w,
+        "lesson_check",
+        json!({"job": "c1", "id": "m1-02-profile"}),
+    )
+    .unwrap();
+    assert_eq!(c["passed"], false, "{c}");
+    assert!(
+        c["verdicts"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("run the step"),
+        "{c}"
+    );
+    let s = invoke(
+        &w,
+        "lesson_step",
+        json!({"job": "s1", "id": "m1-02-profile", "step": "profile", "onEvent": "__CHANNEL__:7"}),
+    )
+    .unwrap();
+    assert_eq!(s["summary"], "profiled penguins: 344 rows, 8 columns");
+    let c = invoke(
+        &w,
+        "lesson_check",
+        json!({"job": "c2", "id": "m1-02-profile"}),
+    )
+    .unwrap();
+    assert_eq!(c["passed"], true, "{c}");
+    assert_eq!(c["status"], "passed");
+    let h = invoke(&w, "lesson_hint", json!({"id": "m1-02-profile"})).unwrap();
+    assert_eq!(h["level"], 1);
+    let q = invoke(
+        &w,
+        "lesson_answer",
+        json!({"id": "m1-02-profile", "question": "missing-sex", "answer": "12"}),
+    )
+    .unwrap();
+    assert_eq!(q["correct"], false);
+    assert!(
+        q["expected"].is_null(),
+        "a wrong answer reveals nothing: {q}"
+    );
+    let p = invoke(&w, "lesson", json!({"id": "m1-02-profile"})).unwrap();
+    assert_eq!(p["last_check"]["passed"], true);
+    assert_eq!(
+        p["steps"][0]["last"],
+        "profiled penguins: 344 rows, 8 columns"
+    );
+    assert_eq!(p["hints"].as_array().unwrap().len(), 1);
+    assert_eq!(p["quiz"][0]["answer"], "12");
+    assert_eq!(p["quiz"][0]["correct"], false);
+    let r = invoke(&w, "roadmap", json!({})).unwrap();
+    assert_eq!(r["passed"], 1);
+
+    let err = invoke(&w, "lesson", json!({"id": "nope"})).unwrap_err();
+    assert_eq!(err["code"], "not_found", "{err}");
+    assert_eq!(
+        invoke(&w, "lesson_reset", json!({"id": "m1-02-profile"})).unwrap(),
+        1
+    );
+    let r = invoke(&w, "roadmap", json!({})).unwrap();
+    assert_eq!(r["passed"], 0);
+}

@@ -1,8 +1,10 @@
 """Drive the built desktop app through tauri-driver (W3C WebDriver).
 
 Usage: webdriver_app.py DRIVER_URL APP_BINARY SCREENSHOT_DIR STEP
-STEP is `train` (open Data, profile wine, train, see the run in
-Experiments) or `restart` (a fresh app: the run is still in Experiments).
+STEP is `train` (the Roadmap; lesson m1-02 started, its step run and its
+checkpoint passed in the Lesson view; then Home, Data: profile wine,
+train, see the run in Experiments) or `restart` (a fresh app: the lesson
+is still passed on the Roadmap, the run still in Experiments).
 Prints JSON with what it saw. Plain urllib: the protocol is small.
 """
 import base64
@@ -88,6 +90,41 @@ def script(js):
 
 seen = {}
 try:
+    # The Roadmap is the landing view.
+    find('body[data-ready="roadmap"]')
+    seen["lessons"] = int(script('return document.querySelectorAll(".lesson-item").length'))
+    seen["months"] = int(script('return document.querySelectorAll(".month").length'))
+    seen["progress"] = text("#progress-count")
+    seen["m1_02_status"] = text('.lesson-item[data-lesson="m1-02-profile"] .status')
+    time.sleep(0.5)  # the first view's first paint
+    shot("roadmap" if step == "train" else "roadmap-after-restart")
+    if step == "train":
+        click('.lesson-item[data-lesson="m1-02-profile"] a')
+        find('body[data-ready="lesson"]')
+        seen["lesson_title"] = text("main h1")
+        # Rendered from Markdown on the Rust side.
+        seen["lesson_code_blocks"] = int(script('return document.querySelectorAll("#lesson-body pre code").length'))
+        click("#start-lesson")
+        find('#lesson-status.in-progress')
+        click('.step[data-step="profile"] .run-step')
+        seen["step_result"] = text('.step[data-step="profile"] .step-last.ok', timeout=120)
+        seen["step_events"] = script('return [...document.querySelectorAll(\'.step[data-step="profile"] .events li\')].map((li) => li.textContent)')
+        click("#check")
+        seen["check"] = text("#check-summary.ok", timeout=120)
+        seen["verdicts"] = script('return [...document.querySelectorAll(".verdicts li")].map((li) => li.className + " " + li.dataset.check)')
+        seen["lesson_status"] = text("#lesson-status")
+        click("#hint")
+        find(".hint-list li")
+        seen["hints"] = int(script('return document.querySelectorAll(".hint-list li").length'))
+        script('document.querySelector(\'.question[data-question="missing-sex"] input\').value = "11"')
+        click('.question[data-question="missing-sex"] .answer')
+        seen["quiz"] = text('.question[data-question="missing-sex"] .quiz-result.ok')
+        shot("lesson")
+        click('nav a[data-view="home"]')
+    else:
+        # Continue opens the lesson where the learner stopped: the next one.
+        seen["continue"] = script('return document.querySelector("#continue")?.getAttribute("href") ?? ""')
+        click('nav a[data-view="home"]')
     find('body[data-ready="home"]')
     seen["stages"] = int(script('return document.querySelectorAll("#stages .stage").length'))
     seen["tracking_uri"] = script('return document.querySelector("#tracking-uri")?.textContent ?? ""')

@@ -1,7 +1,9 @@
 //! The desktop app, driven for real: the built `mlops-lab-app` in WebKit
 //! through tauri-driver and WebKitWebDriver, on a virtual display (Xvfb).
-//! Open the app, profile the wine data, train a model from the UI, see the
-//! run in Experiments, restart the app and see it still there. Screenshots
+//! Open the app on the Roadmap, do lesson m1-02 in the Lesson view (start,
+//! run its step, pass its checkpoint, a hint, a quiz answer), profile the
+//! wine data, train a model from the UI, see the run in Experiments,
+//! restart the app and see the lesson and the run still there. Screenshots
 //! of each view go to `target/e2e-screenshots/`.
 
 use std::path::PathBuf;
@@ -134,6 +136,71 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let trained = step("train");
+    // The Roadmap: every lesson of the course, in four months.
+    let course = std::fs::read_dir(repo_root().join("tutorials/course"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "md")
+        })
+        .count();
+    assert_eq!(trained["lessons"], course, "{trained}");
+    assert_eq!(trained["months"], 4, "{trained}");
+    assert_eq!(
+        trained["progress"],
+        format!("0 of {course} passed").as_str(),
+        "{trained}"
+    );
+    assert_eq!(trained["m1_02_status"], "not started", "{trained}");
+    // The lesson, done in the app: its step ran the real profile (progress
+    // over the channel), and its checkpoint passed from the lab's state.
+    assert_eq!(
+        trained["lesson_title"], "Profile a dataset before you train",
+        "{trained}"
+    );
+    assert!(
+        trained["lesson_code_blocks"].as_u64().unwrap() >= 1,
+        "{trained}"
+    );
+    assert_eq!(
+        trained["step_result"], "profiled penguins: 344 rows, 8 columns",
+        "{trained}"
+    );
+    assert!(
+        trained["step_events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("✓ ")),
+        "{trained}"
+    );
+    assert!(
+        trained["check"]
+            .as_str()
+            .unwrap()
+            .starts_with("✓ Checkpoint passed"),
+        "{trained}"
+    );
+    assert_eq!(trained["verdicts"][0], "ok profiled-penguins", "{trained}");
+    assert_eq!(trained["lesson_status"], "● passed", "{trained}");
+    assert_eq!(trained["hints"], 1, "{trained}");
+    assert!(
+        trained["quiz"].as_str().unwrap().starts_with("✓ correct"),
+        "{trained}"
+    );
+    // All of it is in the lab's SQLite file.
+    let status: String = lab
+        .sqlite()
+        .query_row(
+            "SELECT status FROM lessons WHERE lesson_id = 'm1-02-profile'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(status, "passed");
     assert_eq!(trained["stages"], 7, "{trained}");
     // The app runs an MLflow tracking server over its lab and says where.
     let uri = trained["tracking_uri"].as_str().unwrap_or_default();
@@ -194,6 +261,14 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
         .unwrap();
     assert_eq!(n, 1);
     let again = step("restart");
+    assert_eq!(again["m1_02_status"], "passed", "{again}");
+    assert_eq!(
+        again["progress"],
+        format!("1 of {course} passed").as_str(),
+        "{again}"
+    );
+    // Continue: the first lesson not done (none is in progress).
+    assert_eq!(again["continue"], "#lesson/m1-01-whole-loop", "{again}");
     assert_eq!(again["runs"], 1);
     assert_eq!(again["first_run"], run_name.as_str());
     // Run detail: the learning curve and the confusion matrix.
@@ -202,6 +277,9 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
     assert_eq!(again["deployments"], "Deployments");
     assert_eq!(again["monitoring"], "Monitoring");
     for view in [
+        "roadmap",
+        "lesson",
+        "roadmap-after-restart",
         "home",
         "data",
         "experiments",

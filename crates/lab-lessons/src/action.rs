@@ -159,29 +159,33 @@ impl Action {
     pub fn run(&self, lab: &Lab, sink: &dyn Fn(Event)) -> Result<ActionOutcome> {
         match self {
             Action::Profile { dataset } => {
-                let p = lab.profile(&DataSource::Catalog {
-                    name: dataset.clone(),
-                })?;
-                Ok(ActionOutcome {
-                    summary: format!(
-                        "profiled {dataset}: {} rows, {} columns",
-                        p.rows,
-                        p.columns.len()
-                    ),
-                    created: vec![],
+                data_stage(sink, &format!("profiling {dataset}"), || {
+                    let p = lab.profile(&DataSource::Catalog {
+                        name: dataset.clone(),
+                    })?;
+                    Ok(ActionOutcome {
+                        summary: format!(
+                            "profiled {dataset}: {} rows, {} columns",
+                            p.rows,
+                            p.columns.len()
+                        ),
+                        created: vec![],
+                    })
                 })
             }
             Action::Validate { dataset } => {
-                let r = lab.validate(&DataSource::Catalog {
-                    name: dataset.clone(),
-                })?;
-                Ok(ActionOutcome {
-                    summary: format!(
-                        "validated {dataset}: {} of {} expectations passed",
-                        r.passed,
-                        r.passed + r.failed
-                    ),
-                    created: vec![],
+                data_stage(sink, &format!("validating {dataset}"), || {
+                    let r = lab.validate(&DataSource::Catalog {
+                        name: dataset.clone(),
+                    })?;
+                    Ok(ActionOutcome {
+                        summary: format!(
+                            "validated {dataset}: {} of {} expectations passed",
+                            r.passed,
+                            r.passed + r.failed
+                        ),
+                        created: vec![],
+                    })
                 })
             }
             Action::Train {
@@ -368,6 +372,34 @@ impl Action {
             }
         }
     }
+}
+
+/// A data action as the Data stage's progress: started, then finished
+/// with its summary (or failed with its error).
+fn data_stage(
+    sink: &dyn Fn(Event),
+    message: &str,
+    f: impl FnOnce() -> Result<ActionOutcome>,
+) -> Result<ActionOutcome> {
+    let stage = lab_pipeline::Stage::Data;
+    let t0 = std::time::Instant::now();
+    sink(Event::StageStarted {
+        stage,
+        message: message.into(),
+    });
+    let r = f();
+    sink(match &r {
+        Ok(o) => Event::StageFinished {
+            stage,
+            message: o.summary.clone(),
+            millis: t0.elapsed().as_millis() as u64,
+        },
+        Err(e) => Event::StageFailed {
+            stage,
+            message: e.to_string(),
+        },
+    });
+    r
 }
 
 /// The newest running deployment of registered model `model`.

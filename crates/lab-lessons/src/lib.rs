@@ -9,7 +9,10 @@
 //!   after the lesson started;
 //! - [`course`]: the lessons together, and the learner's progress through
 //!   them (start, steps, checks, hints, quiz, skip, reset), recorded in the
-//!   lab's SQLite store through `lab-pipeline`.
+//!   lab's SQLite store through `lab-pipeline`;
+//! - [`page`]: what a front end shows (the roadmap with progress, a lesson
+//!   as a page without its quiz answers);
+//! - [`markdown`]: lesson Markdown to HTML that is safe to show as is.
 //!
 //! Front ends (the CLI, the app) call [`Course`]; it knows nothing of them.
 
@@ -17,6 +20,8 @@ pub mod action;
 pub mod check;
 pub mod course;
 pub mod lesson;
+pub mod markdown;
+pub mod page;
 
 pub use action::{Action, ActionOutcome};
 pub use check::{Predicate, Verdict};
@@ -24,6 +29,7 @@ pub use course::{
     CheckReport, Course, HintShown, LessonDetail, LessonSummary, QuizResult, StepResult,
 };
 pub use lesson::{Answer, Check, Concept, Lesson, Question, Step};
+pub use page::{CheckView, LessonPage, QuizView, Roadmap, StepView};
 
 use std::path::PathBuf;
 
@@ -48,10 +54,21 @@ impl LessonError {
     /// A stable code for front ends (`{code, message}`).
     pub fn code(&self) -> &'static str {
         match self {
-            LessonError::File { .. } => "lesson_file",
+            LessonError::File { .. } => "lesson.file",
             LessonError::Invalid(_) => "invalid",
             LessonError::NotFound(_) => "not_found",
             LessonError::Pipeline(e) => e.code(),
+        }
+    }
+
+    /// The error as front ends receive it: `{code, message}`.
+    pub fn to_wire(&self) -> lab_pipeline::WireError {
+        match self {
+            LessonError::Pipeline(e) => e.to_wire(),
+            e => lab_pipeline::WireError {
+                code: e.code().into(),
+                message: e.to_string(),
+            },
         }
     }
 }

@@ -38,7 +38,7 @@ mod train;
 pub use cancel::Cancel;
 pub use data::{DatasetSummary, ModelChoice};
 pub use deploy::{DeployResult, PredictInput};
-pub use error::PipelineError;
+pub use error::{PipelineError, WireError};
 pub use events::{Event, Stage};
 pub use export::{K8sExport, KfpExport, KfpRequest, STEPS_IMAGE};
 pub use files::{DataActivity, Reference, RunEvaluation, WindowDetail};
