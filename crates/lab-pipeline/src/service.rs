@@ -188,7 +188,13 @@ impl Lab {
         )?;
         match (&out.service.dataset, dataset) {
             (None, Some(d)) => {
-                self.set_service_data(&service, &d, None)?;
+                // A model trained on a scenario's reference slice is
+                // monitored, and retrained, against that slice.
+                let scenario = run
+                    .params
+                    .get("scenario")
+                    .filter(|sc| self.catalog.scenario(sc).is_ok());
+                self.set_service_data(&service, &d, scenario.map(String::as_str))?;
                 Ok(RolloutResult {
                     service: self.service(&service)?,
                     ..out

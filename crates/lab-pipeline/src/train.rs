@@ -143,6 +143,16 @@ impl Lab {
             ("test_rows".into(), prepared.test_rows.len().to_string()),
             ("dropped_rows".into(), prepared.dropped_rows.to_string()),
         ]);
+        // Which slice of the dataset: a service serving this model later
+        // monitors and retrains against the same one.
+        if let crate::DataSource::Scenario { scenario, .. }
+        | crate::DataSource::Augmented {
+            scenario: Some(scenario),
+            ..
+        } = &req.source
+        {
+            params.push(("scenario".into(), scenario.clone()));
+        }
         Ok(self.store.log_params(&run.run_id, &params)?)
     }
 
