@@ -68,6 +68,17 @@ impl Telemetry {
                 "lab_serve_model_info",
                 "The served model: name, version, kind and task (value 1)"
             );
+            // Prometheus' standard process metric: a restart shows as a new
+            // start time (and every counter starting again from zero).
+            metrics::describe_gauge!(
+                "process_start_time_seconds",
+                metrics::Unit::Seconds,
+                "Start time of the process since the Unix epoch"
+            );
+            let started = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            metrics::gauge!("process_start_time_seconds").set(started);
             metrics::gauge!("lab_serve_requests_in_flight").set(0.0);
             metrics::gauge!(
                 "lab_serve_model_info",

@@ -569,6 +569,20 @@ fn bad_requests_get_their_4xx_and_never_a_5xx() {
         "{text}"
     );
     assert!(text.contains("lab_serve_requests_in_flight"), "{text}");
+    // The standard process metric: when this server started.
+    let started: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("process_start_time_seconds "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no process_start_time_seconds: {text}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(
+        started <= now && now - started < 600.0,
+        "{started} vs {now}"
+    );
 }
 
 #[test]
