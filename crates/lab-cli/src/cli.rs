@@ -433,6 +433,9 @@ pub enum DeploymentsCommand {
     },
     /// Stop a deployment: in-flight requests finish, then it is removed.
     Stop { deployment: String },
+    /// Restart a container in place (`docker restart`) and wait until it
+    /// answers /v2/health/ready again.
+    Restart { deployment: String },
     /// The last log lines: the prediction log and the server's own log.
     Logs {
         deployment: String,
@@ -504,6 +507,10 @@ pub struct TrafficArgs {
     /// Seed of the row sample (default: a new sample each run).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Then collect the prediction log and evaluate the one monitoring
+    /// window that covers exactly this traffic (drift, quality, alerts).
+    #[arg(long)]
+    pub monitor: bool,
 }
 
 /// `runs list --status`, in any case.

@@ -173,6 +173,39 @@ impl Lab {
         Ok(self.store.find_deployment(&d.deployment_id)?)
     }
 
+    /// Restart a Docker deployment in place (`docker restart`: SIGTERM,
+    /// the grace period, start again), then wait until it answers
+    /// `/v2/health/ready` on its endpoint again: a crash-and-recover drill.
+    pub fn restart_deployment(&self, key: &str) -> Result<DeploymentRecord> {
+        let d = self.store.find_deployment(key)?;
+        if d.runtime != DeploymentRuntime::Docker {
+            return Err(PipelineError::Invalid(format!(
+                "{} is a local process: only a container restarts in place (deploy it without --local, with Docker running)",
+                d.name
+            )));
+        }
+        if d.status != DeploymentState::Running {
+            return Err(PipelineError::Invalid(format!(
+                "{} is stopped: deploy the model again",
+                d.name
+            )));
+        }
+        self.deployer()?.restart(&d.deployment_id)?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match lab_deploy::get(&d.endpoint, "/v2/health/ready") {
+                Ok(r) if r.status == 200 => return Ok(d),
+                _ if std::time::Instant::now() > deadline => {
+                    return Err(PipelineError::Invalid(format!(
+                        "{} did not answer /v2/health/ready within 30 s of its restart: see `mlops-lab deployments logs {}`",
+                        d.name, d.name
+                    )));
+                }
+                _ => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        }
+    }
+
     pub fn deployment_logs(&self, key: &str, tail: usize) -> Result<String> {
         let d = self.store.find_deployment(key)?;
         let deployer = self.deployer()?;

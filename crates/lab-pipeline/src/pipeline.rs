@@ -207,25 +207,7 @@ impl Lab {
             Stage::Monitor,
             "collecting the prediction log and evaluating the window",
             || {
-                // The server writes its log asynchronously: collect until
-                // every answered request is in the store.
-                let deadline = Instant::now() + std::time::Duration::from_secs(10);
-                loop {
-                    self.collect(&service)?;
-                    let n = self
-                        .store
-                        .log_count(&service, traffic.start_ms, traffic.end_ms + 1)?;
-                    if n >= traffic.ok as i64 || Instant::now() > deadline {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                let w = self.evaluate_window(
-                    &service,
-                    traffic.start_ms,
-                    traffic.end_ms + 1,
-                    &DriftConfig::default(),
-                )?;
+                let (_, w) = self.monitor_traffic(&traffic, &DriftConfig::default())?;
                 let msg = format!(
                     "{} requests, drift share {}, {} alert(s)",
                     w.window.requests,

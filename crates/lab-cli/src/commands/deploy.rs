@@ -41,6 +41,10 @@ pub(super) fn deployments(ctx: &Ctx, command: Option<DeploymentsCommand>) -> Res
             let d = lab.stop_deployment(&deployment)?;
             ctx.emit(std::slice::from_ref(&d))
         }
+        DeploymentsCommand::Restart { deployment } => {
+            let d = lab.restart_deployment(&deployment)?;
+            ctx.emit(std::slice::from_ref(&d))
+        }
         DeploymentsCommand::Logs { deployment, tail } => {
             print!("{}", lab.deployment_logs(&deployment, tail)?);
             Ok(ExitCode::SUCCESS)

@@ -35,7 +35,25 @@ pub(super) fn traffic(ctx: &Ctx, a: TrafficArgs) -> Result<ExitCode> {
         seed: a.seed,
     })?;
     let result = ctx.progress(|sink| lab.traffic(&req, sink))?;
-    print::emit(&result, ctx.json)?;
+    if a.monitor {
+        let (collected, w) = lab.monitor_traffic(&result, &lab_pipeline::DriftConfig::default())?;
+        if ctx.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"traffic": result, "collected": collected, "window": w})
+                )?
+            );
+        } else {
+            print::emit(&result, false)?;
+            ctx.emit(&MonitorView {
+                collected: &collected,
+                windows: std::slice::from_ref(&w),
+            })?;
+        }
+    } else {
+        print::emit(&result, ctx.json)?;
+    }
     Ok(if result.errors == 0 {
         ExitCode::SUCCESS
     } else {
