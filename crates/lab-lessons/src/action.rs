@@ -31,6 +31,16 @@ pub enum Action {
         #[serde(default)]
         gate: BTreeMap<String, f64>,
     },
+    /// `mlops-lab train --file CSV --target TARGET --model MODEL
+    /// [--features …]`: a CSV outside the catalogue. `sample` is a file of
+    /// `sample-data/` (what "skip" uses for the learner's own file).
+    TrainCsv {
+        sample: String,
+        target: String,
+        model: String,
+        #[serde(default)]
+        features: Vec<String>,
+    },
     /// `mlops-lab models register RUN --name NAME`, for the newest finished
     /// run on `dataset` (with `model`, if given).
     Register {
@@ -48,8 +58,46 @@ pub enum Action {
         local: bool,
     },
     /// Send the first `rows` rows of the model's dataset, one request each
-    /// (MLflow's `/invocations`), to its newest running deployment.
-    Predict { model: String, rows: usize },
+    /// (MLflow's `/invocations`), to its newest running deployment; with
+    /// `malformed`, bodies the server must refuse with a 4xx instead.
+    Predict {
+        model: String,
+        rows: usize,
+        #[serde(default)]
+        malformed: bool,
+    },
+    /// `mlops-lab deployments restart ID`: restart the newest running
+    /// Docker deployment of `model` in place and wait until it is ready.
+    Restart { model: String },
+    /// `mlops-lab rollout MODEL --service SERVICE`: the model behind the
+    /// service's stable endpoint, replacing what it served with no dropped
+    /// request.
+    Rollout { model: String, service: String },
+    /// `mlops-lab traffic --service SERVICE --scenario MIX --requests N
+    /// --seed SEED --monitor`: rows of the service's drift scenario
+    /// (`reference`, `drift` or `shift`), their true labels afterwards,
+    /// then the monitoring window of exactly this traffic (drift, quality,
+    /// alerts).
+    Traffic {
+        service: String,
+        /// The drift scenario whose rows are sent.
+        scenario: String,
+        mix: String,
+        requests: usize,
+        #[serde(default = "yes")]
+        labels: bool,
+        seed: Option<u64>,
+    },
+    /// `mlops-lab alerts SERVICE --rule METRIC=THRESHOLD`: change one of
+    /// the service's alert rules.
+    AlertRule {
+        service: String,
+        metric: String,
+        threshold: f64,
+    },
+    /// `mlops-lab retrain SERVICE`: a challenger on the reference plus the
+    /// newly labelled rows, promoted only if it beats the champion.
+    Retrain { service: String },
     /// `mlops-lab export k8s MODEL`: Kubernetes and KServe manifests.
     ExportK8s { model: String },
     /// `mlops-lab export kfp --scenario SCENARIO`: the Kubeflow pipeline
@@ -57,6 +105,10 @@ pub enum Action {
     ExportKfp { scenario: String },
     /// `mlops-lab pipeline run --scenario SCENARIO`: the whole loop.
     Pipeline { scenario: String },
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What an action did: a line to show, and the ids it made.
@@ -112,12 +164,30 @@ impl Action {
                 }
                 Ok(())
             }
+            Action::TrainCsv {
+                sample,
+                model,
+                target,
+                ..
+            } => {
+                if sample.contains('/') || !catalog.root.join(sample).is_file() {
+                    return Err(format!("`{sample}` is not a file of sample-data/"));
+                }
+                model.parse::<ModelKind>()?;
+                if target.is_empty() {
+                    return Err("a target column is needed".into());
+                }
+                Ok(())
+            }
             Action::Register {
                 dataset,
                 model,
                 name,
             } => {
-                catalog.dataset(dataset).map_err(|e| e.to_string())?;
+                // A catalogue dataset, or the file name a CSV run records.
+                if !dataset.ends_with(".csv") {
+                    catalog.dataset(dataset).map_err(|e| e.to_string())?;
+                }
                 if let Some(m) = model {
                     m.parse::<ModelKind>()?;
                 }
@@ -138,11 +208,45 @@ impl Action {
                 };
                 valid_name(name)
             }
-            Action::Predict { model, rows } => {
+            Action::Predict { model, rows, .. } => {
                 if *rows == 0 || *rows > 1000 {
                     return Err(format!("rows = {rows}: send 1 to 1000"));
                 }
                 valid_name(model)
+            }
+            Action::Restart { model } => valid_name(model),
+            Action::Rollout { model, service } => {
+                model
+                    .parse::<lab_pipeline::ModelRef>()
+                    .map_err(|e| e.to_string())?;
+                valid_name(service)
+            }
+            Action::Traffic {
+                service,
+                scenario,
+                mix,
+                requests,
+                ..
+            } => {
+                mix.parse::<lab_pipeline::TrafficMix>()
+                    .map_err(|e| e.to_string())?;
+                if *requests == 0 || *requests > 5000 {
+                    return Err(format!("requests = {requests}: send 1 to 5000"));
+                }
+                catalog.scenario(scenario).map_err(|e| e.to_string())?;
+                valid_name(service)
+            }
+            Action::Retrain { service } => valid_name(service),
+            Action::AlertRule {
+                service,
+                metric,
+                threshold,
+            } => {
+                lab_pipeline::AlertMetric::parse(metric).map_err(|e| e.to_string())?;
+                if !threshold.is_finite() || *threshold < 0.0 {
+                    return Err(format!("threshold {threshold} must be a number >= 0"));
+                }
+                valid_name(service)
             }
             Action::ExportK8s { model } => model
                 .parse::<lab_pipeline::ModelRef>()
@@ -233,6 +337,38 @@ impl Action {
                     created: vec![r.run_id],
                 })
             }
+            Action::TrainCsv {
+                sample,
+                target,
+                model,
+                features,
+            } => {
+                let kind: ModelKind = model.parse().map_err(LessonError::Invalid)?;
+                let mut req = TrainRequest::new(
+                    DataSource::File {
+                        path: lab.catalog().root.join(sample),
+                    },
+                    kind,
+                );
+                req.target = Some(target.clone());
+                if !features.is_empty() {
+                    req.features = Some(features.clone());
+                }
+                let r = lab.train(&req, sink)?;
+                let shown: Vec<String> = lab_pipeline::headline_metrics(&r.metrics, 2)
+                    .iter()
+                    .map(|(m, v)| format!("{m} {v:.4}"))
+                    .collect();
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "trained {model} on {sample} → {target}: run {} ({}; gate {})",
+                        &r.run_id[..8],
+                        shown.join(", "),
+                        if r.gate.passed { "passed" } else { "failed" }
+                    ),
+                    created: vec![r.run_id],
+                })
+            }
             Action::Register {
                 dataset,
                 model,
@@ -288,28 +424,167 @@ impl Action {
                     created: vec![d.deployment_id],
                 })
             }
-            Action::Predict { model, rows } => {
+            Action::Predict {
+                model,
+                rows,
+                malformed,
+            } => {
                 let d = newest_running(lab, model)?.ok_or_else(|| {
                     LessonError::Invalid(format!(
                         "no running deployment of {model}: deploy it first (mlops-lab deploy {model}@champion)"
                     ))
                 })?;
-                let mut ok = 0;
+                let mut answered: BTreeMap<u16, usize> = BTreeMap::new();
                 for row in 0..*rows {
                     let req = lab.sample_request(&d.deployment_id, row)?;
-                    let sent = lab.send_request(
-                        &d.deployment_id,
-                        &req.path,
-                        &req.content_type,
-                        &req.body,
-                    )?;
-                    if sent.exchange.status == 200 {
-                        ok += 1;
-                    }
+                    // A malformed body: the row's JSON cut in half.
+                    let body = if *malformed {
+                        req.body[..req.body.len() / 2].to_string()
+                    } else {
+                        req.body
+                    };
+                    let sent =
+                        lab.send_request(&d.deployment_id, &req.path, &req.content_type, &body)?;
+                    *answered.entry(sent.exchange.status).or_default() += 1;
                 }
+                let codes: Vec<String> = answered
+                    .iter()
+                    .map(|(code, n)| format!("{n} answered {code}"))
+                    .collect();
                 Ok(ActionOutcome {
-                    summary: format!("sent {rows} requests to {}: {ok} answered 200", d.endpoint),
+                    summary: format!(
+                        "sent {rows} {}requests to {}: {}",
+                        if *malformed { "malformed " } else { "" },
+                        d.endpoint,
+                        codes.join(", ")
+                    ),
                     created: vec![],
+                })
+            }
+            Action::Restart { model } => {
+                let d = lab
+                    .deployments(false)?
+                    .into_iter()
+                    .filter(|d| {
+                        d.model_name == *model
+                            && d.status == lab_pipeline::DeploymentState::Running
+                            && d.runtime == lab_pipeline::DeploymentRuntime::Docker
+                    })
+                    .max_by_key(|d| d.created_at)
+                    .ok_or_else(|| {
+                        LessonError::Invalid(format!(
+                            "no running Docker deployment of {model}: start Docker, then deploy it (mlops-lab deploy {model}@champion)"
+                        ))
+                    })?;
+                let t0 = std::time::Instant::now();
+                let d = lab.restart_deployment(&d.deployment_id)?;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "{} restarted and ready again at {} after {:.1} s",
+                        d.name,
+                        d.endpoint,
+                        t0.elapsed().as_secs_f64()
+                    ),
+                    created: vec![d.deployment_id],
+                })
+            }
+            Action::Rollout { model, service } => {
+                let r: lab_pipeline::ModelRef = model.parse()?;
+                let out = lab.rollout_model(&r, Some(service), false, sink)?;
+                let d = &out.deployed.deployment;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "service {} serves {} v{} at {}{}",
+                        service,
+                        d.model_name,
+                        d.model_version,
+                        out.endpoint,
+                        out.replaced
+                            .as_ref()
+                            .map(|p| format!(" (replaced v{})", p.model_version))
+                            .unwrap_or_default()
+                    ),
+                    created: vec![d.deployment_id.clone()],
+                })
+            }
+            Action::Traffic {
+                service,
+                scenario,
+                mix,
+                requests,
+                labels,
+                seed,
+            } => {
+                let plan = lab_pipeline::TrafficPlan {
+                    service: service.clone(),
+                    mix: mix.parse()?,
+                    rps: lab_pipeline::Settings::default().traffic.default_rps,
+                    requests: *requests,
+                    labels: *labels,
+                    dataset: None,
+                    scenario: Some(scenario.clone()),
+                    seed: *seed,
+                };
+                let req = lab.traffic_request(&plan)?;
+                let t = lab.traffic(&req, sink)?;
+                let (_, w) = lab.monitor_traffic(&t, &lab_pipeline::DriftConfig::default())?;
+                let win = &w.window;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "sent {} {mix} requests to {service} ({} ok, p99 {}); window {}: drift share {}, {}",
+                        t.sent,
+                        t.ok,
+                        t.p99_ms.map_or("n/a".into(), |v| format!("{v:.1} ms")),
+                        win.window_id,
+                        win.drift_share
+                            .map_or("n/a".into(), |v| format!("{:.0}%", v * 100.0)),
+                        match w.alerts.len() {
+                            0 => "no alert".to_string(),
+                            n => format!(
+                                "{n} alert(s): {}",
+                                w.alerts
+                                    .iter()
+                                    .map(|a| a.metric.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        }
+                    ),
+                    created: vec![format!("window {}", win.window_id)],
+                })
+            }
+            Action::AlertRule {
+                service,
+                metric,
+                threshold,
+            } => {
+                let m = lab_pipeline::AlertMetric::parse(metric)
+                    .map_err(|e| LessonError::Invalid(e.to_string()))?;
+                lab.set_alert_threshold(service, m, *threshold)?;
+                let rules: Vec<String> = lab
+                    .alert_rules(service)?
+                    .iter()
+                    .map(|r| format!("{} {}", r.metric.as_str(), r.threshold))
+                    .collect();
+                Ok(ActionOutcome {
+                    summary: format!("{service}'s alert rules: {}", rules.join(", ")),
+                    created: vec![],
+                })
+            }
+            Action::Retrain { service } => {
+                let r = lab.retrain(service, "lesson step", false, sink)?;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "retrain {}: challenger v{} {} {:.4} vs champion v{} {:.4}: {}",
+                        &r.retrain_id[..8.min(r.retrain_id.len())],
+                        r.challenger_version,
+                        r.metric,
+                        r.challenger_score,
+                        r.champion_version,
+                        r.champion_score,
+                        r.decision
+                    ),
+                    created: vec![r.retrain_id],
                 })
             }
             Action::ExportK8s { model } => {

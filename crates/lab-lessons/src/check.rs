@@ -63,8 +63,30 @@ pub enum Predicate {
     /// started, counted at least
     /// `at_least` successful prediction requests on its Prometheus
     /// `/metrics` (`lab_serve_requests_total` of `/invocations` and
-    /// `…/infer` with a 2xx code).
-    Requests { model: String, at_least: u64 },
+    /// `…/infer` with a 2xx code; with `code = "4xx"`, the refused ones).
+    Requests {
+        model: String,
+        at_least: u64,
+        /// `2xx` (the default) or `4xx`.
+        code: Option<String>,
+    },
+    /// The newest running Docker deployment of `model`, made since the
+    /// lesson started, was restarted after it was deployed (its
+    /// `process_start_time_seconds` on `/metrics` is later than the
+    /// deployment's record, written once it first answered) and answers
+    /// `/v2/health/ready` with 200 again.
+    Restarted { model: String },
+    /// A monitoring window of `service` evaluated since the lesson started
+    /// with at least `min_requests` requests, whose dataset-drift verdict
+    /// is `drift` and, if `alerts` is given, which fired alerts (`true`)
+    /// or none (`false`).
+    Window {
+        service: String,
+        drift: bool,
+        alerts: Option<bool>,
+        #[serde(default = "hundred")]
+        min_requests: i64,
+    },
     /// The newest Docker deployment of `model` made since the lesson
     /// started runs an image of at most `max_mb` MB.
     Image { model: String, max_mb: f64 },
@@ -84,6 +106,11 @@ pub enum Predicate {
         #[serde(default)]
         promoted: bool,
     },
+    /// The capstone: a finished run since the lesson started on a CSV
+    /// file outside the catalogue that passed its gate, registered as a
+    /// version, and a running deployment of that version that answers
+    /// `/v2/health/ready` with 200.
+    OwnData {},
     /// Two finished runs on `dataset` with `model` and the same seed whose
     /// model files are byte for byte the same, and one with another seed.
     Reproducible { dataset: String, model: String },
@@ -91,6 +118,10 @@ pub enum Predicate {
 
 fn one() -> usize {
     1
+}
+
+fn hundred() -> i64 {
+    100
 }
 
 /// One predicate's verdict.
@@ -153,8 +184,25 @@ impl Predicate {
                     Ok(())
                 };
             }
+            Predicate::Requests {
+                code: Some(code), ..
+            } if !matches!(code.as_str(), "2xx" | "4xx") => {
+                return Err(format!("code = `{code}`: 2xx or 4xx"));
+            }
+            Predicate::Window {
+                service,
+                min_requests,
+                ..
+            } => {
+                return if service.is_empty() || *min_requests < 1 {
+                    Err("a window needs a service and min_requests >= 1".into())
+                } else {
+                    Ok(())
+                };
+            }
             Predicate::Serving { model, .. }
             | Predicate::Requests { model, .. }
+            | Predicate::Restarted { model }
             | Predicate::Image { model, .. } => {
                 return if model.is_empty() {
                     Err("a model name is needed".into())
@@ -162,6 +210,7 @@ impl Predicate {
                     Ok(())
                 };
             }
+            Predicate::OwnData {} => return Ok(()),
             Predicate::Version { name, .. } => {
                 return if name.is_empty() {
                     Err("a version predicate needs a model name".into())
@@ -435,7 +484,135 @@ impl Predicate {
                     ),
                 })
             }
-            Predicate::Requests { model, at_least } => {
+            Predicate::Restarted { model } => {
+                let newest = lab
+                    .deployments(false)?
+                    .into_iter()
+                    .filter(|d| d.model_name == *model && d.created_at >= since)
+                    .filter(|d| d.status == lab_pipeline::DeploymentState::Running)
+                    .filter(|d| d.runtime == lab_pipeline::DeploymentRuntime::Docker)
+                    .max_by_key(|d| d.created_at);
+                let Some(d) = newest else {
+                    return Ok((
+                        false,
+                        format!(
+                            "no running Docker deployment of {model} made since the lesson started"
+                        ),
+                        vec![],
+                    ));
+                };
+                let started = match lab.probe(&d.deployment_id, "/metrics") {
+                    Ok((200, body)) => gauge(&body, "process_start_time_seconds"),
+                    Ok((status, _)) => {
+                        return Ok((false, format!("/metrics answered {status}"), vec![]));
+                    }
+                    Err(e) => {
+                        return Ok((false, format!("{} does not answer: {e}", d.name), vec![]));
+                    }
+                };
+                let Some(started) = started else {
+                    return Ok((
+                        false,
+                        "/metrics has no process_start_time_seconds".into(),
+                        vec![],
+                    ));
+                };
+                // The deployment is recorded once it answered: its first
+                // start is earlier, a restart later.
+                let after = started - d.created_at as f64 / 1000.0;
+                if after <= 0.0 {
+                    return Ok((
+                        false,
+                        format!(
+                            "{} has been up since it was deployed: it never restarted",
+                            d.name
+                        ),
+                        vec![],
+                    ));
+                }
+                Ok(match lab.probe(&d.deployment_id, "/v2/health/ready") {
+                    Ok((200, _)) => (
+                        true,
+                        format!(
+                            "{} restarted {after:.1} s after it was deployed, and answers /v2/health/ready with 200",
+                            d.name
+                        ),
+                        vec![d.deployment_id.clone()],
+                    ),
+                    Ok((status, _)) => (
+                        false,
+                        format!(
+                            "{} restarted, but /v2/health/ready answers {status}",
+                            d.name
+                        ),
+                        vec![],
+                    ),
+                    Err(e) => (false, format!("{} does not answer: {e}", d.name), vec![]),
+                })
+            }
+            Predicate::Window {
+                service,
+                drift,
+                alerts,
+                min_requests,
+            } => {
+                let windows = match lab.windows(service, since) {
+                    Ok(w) => w,
+                    Err(e) if e.code().ends_with("not_found") => vec![],
+                    Err(e) => return Err(e.into()),
+                };
+                let fired = match lab.alerts(service) {
+                    Ok(a) => a,
+                    Err(e) if e.code().ends_with("not_found") => vec![],
+                    Err(e) => return Err(e.into()),
+                };
+                let alerts_of = |id: i64| fired.iter().filter(|a| a.window_id == id).count();
+                let big: Vec<_> = windows
+                    .iter()
+                    .filter(|w| w.requests >= *min_requests)
+                    .collect();
+                let hit = big.iter().rev().find(|w| {
+                    w.dataset_drift == Some(*drift)
+                        && alerts.is_none_or(|a| (alerts_of(w.window_id) > 0) == a)
+                });
+                let describe = |w: &lab_pipeline::WindowRecord| {
+                    format!(
+                        "window {} ({} requests): {}, {}",
+                        w.window_id,
+                        w.requests,
+                        match w.dataset_drift {
+                            Some(true) => format!(
+                                "dataset drift (share {:.0}%)",
+                                w.drift_share.unwrap_or(0.0) * 100.0
+                            ),
+                            Some(false) => format!(
+                                "no dataset drift (share {:.0}%)",
+                                w.drift_share.unwrap_or(0.0) * 100.0
+                            ),
+                            None => "too few rows for drift".into(),
+                        },
+                        plural(alerts_of(w.window_id), "alert", "alerts")
+                    )
+                };
+                Ok(match hit {
+                    Some(w) => (true, describe(w), vec![format!("window {}", w.window_id)]),
+                    None => (
+                        false,
+                        match big.last() {
+                            Some(w) => format!("the latest is {}", describe(w)),
+                            None => format!(
+                                "no window of {service} with {min_requests}+ requests since the lesson started"
+                            ),
+                        },
+                        vec![],
+                    ),
+                })
+            }
+            Predicate::Requests {
+                model,
+                at_least,
+                code,
+            } => {
                 let newest = crate::action::newest_running(lab, model)?;
                 let Some(d) = newest.filter(|d| d.created_at >= since) else {
                     return Ok((
@@ -444,8 +621,9 @@ impl Predicate {
                         vec![],
                     ));
                 };
+                let class = code.as_deref().unwrap_or("2xx");
                 let counted = match lab.probe(&d.deployment_id, "/metrics") {
-                    Ok((200, body)) => requests_total(&body),
+                    Ok((200, body)) => requests_total(&body, &class[..1]),
                     Ok((status, _)) => {
                         return Ok((false, format!("/metrics answered {status}"), vec![]));
                     }
@@ -454,7 +632,7 @@ impl Predicate {
                 Ok((
                     counted >= *at_least as f64,
                     format!(
-                        "{} counted {counted} prediction requests on /metrics",
+                        "{} counted {counted} prediction requests answered {class} on /metrics",
                         d.name
                     ),
                     if counted >= *at_least as f64 {
@@ -521,6 +699,100 @@ impl Predicate {
                         vec![],
                     ),
                 })
+            }
+            Predicate::OwnData {} => {
+                let catalog = lab.catalog();
+                let runs: Vec<Run> = lab
+                    .runs(&RunFilter {
+                        status: Some(RunStatus::Finished),
+                        limit: Some(10_000),
+                        ..Default::default()
+                    })?
+                    .into_iter()
+                    .filter(|r| r.start_time >= since)
+                    .filter(|r| {
+                        r.params
+                            .get("dataset")
+                            .is_some_and(|d| catalog.dataset(d).is_err())
+                    })
+                    .collect();
+                if runs.is_empty() {
+                    return Ok((
+                        false,
+                        "no finished run on a CSV of your own since the lesson started".into(),
+                        vec![],
+                    ));
+                }
+                let passed: Vec<&Run> = runs
+                    .iter()
+                    .filter(|r| r.tags.get("mlops.gate").map(String::as_str) == Some("passed"))
+                    .collect();
+                if passed.is_empty() {
+                    return Ok((
+                        false,
+                        format!(
+                            "{} on your CSV, none passed its gate",
+                            plural(runs.len(), "run", "runs")
+                        ),
+                        vec![],
+                    ));
+                }
+                let deployments = lab.deployments(false)?;
+                let mut registered = None;
+                for m in lab.registered_models()? {
+                    for v in lab.model_versions(&m.name)? {
+                        if !passed.iter().any(|r| r.run_id == v.run_id) {
+                            continue;
+                        }
+                        registered = Some(format!("{}:{}", v.name, v.version));
+                        let live = deployments.iter().find(|d| {
+                            d.model_name == v.name
+                                && d.model_version == v.version
+                                && d.status == lab_pipeline::DeploymentState::Running
+                        });
+                        if let Some(d) = live
+                            && matches!(
+                                lab.probe(&d.deployment_id, "/v2/health/ready"),
+                                Ok((200, _))
+                            )
+                        {
+                            return Ok((
+                                true,
+                                format!(
+                                    "run {} on {} passed its gate, is {} v{}, served at {}",
+                                    &v.run_id[..8],
+                                    passed
+                                        .iter()
+                                        .find(|r| r.run_id == v.run_id)
+                                        .and_then(|r| r.params.get("dataset"))
+                                        .cloned()
+                                        .unwrap_or_default(),
+                                    v.name,
+                                    v.version,
+                                    d.endpoint
+                                ),
+                                vec![
+                                    v.run_id.clone(),
+                                    format!("{}:{}", v.name, v.version),
+                                    d.deployment_id.clone(),
+                                ],
+                            ));
+                        }
+                    }
+                }
+                Ok((
+                    false,
+                    match registered {
+                        Some(v) => format!(
+                            "{v} is registered from your CSV, but no running deployment of it answers"
+                        ),
+                        None => format!(
+                            "{} on your CSV passed the gate, none is registered",
+                            plural(passed.len(), "run", "runs")
+                        ),
+                    },
+                    vec![],
+                ))
             }
             Predicate::Reproducible { dataset, model } => {
                 let runs = runs_since(lab, since, dataset, Some(model))?;
@@ -599,11 +871,17 @@ pub(crate) fn runs_since(
         .collect())
 }
 
-/// The prediction requests answered with success (`/invocations` and v2
-/// `…/infer`, status 2xx) a Prometheus text exposition of `lab-serve`
-/// counted: probes, scrapes and refused bodies are counted too, under
-/// their own endpoints or codes, and left out.
-fn requests_total(text: &str) -> f64 {
+/// The value of an unlabelled gauge in a Prometheus text exposition.
+fn gauge(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// The prediction requests (`/invocations` and v2 `…/infer`) answered
+/// with a status code starting with `class` (`2`: success, `4`: refused)
+/// that a Prometheus text exposition of `lab-serve` counted; probes and
+/// scrapes are counted under their own endpoints, and left out.
+fn requests_total(text: &str, class: &str) -> f64 {
     text.lines()
         .filter_map(|l| {
             let labels = l.strip_prefix("lab_serve_requests_total{")?;
@@ -616,8 +894,9 @@ fn requests_total(text: &str) -> f64 {
                 .split(',')
                 .find_map(|kv| kv.strip_prefix("code=\""))?
                 .trim_end_matches('"');
-            ((endpoint == "/invocations" || endpoint.ends_with("/infer")) && code.starts_with('2'))
-                .then(|| value.trim().parse::<f64>().ok())?
+            ((endpoint == "/invocations" || endpoint.ends_with("/infer"))
+                && code.starts_with(class))
+            .then(|| value.trim().parse::<f64>().ok())?
         })
         .sum()
 }
@@ -633,6 +912,14 @@ lab_serve_requests_total{endpoint=\"/invocations\",code=\"400\"} 17\n\
 lab_serve_requests_total{endpoint=\"/v2/health/ready\",code=\"200\"} 40\n\
 lab_serve_requests_total_other{endpoint=\"/invocations\"} 9\n\
 lab_serve_predictions_total 4\n";
-        assert_eq!(super::requests_total(text), 6.0);
+        assert_eq!(super::requests_total(text, "2"), 6.0);
+        assert_eq!(super::requests_total(text, "4"), 17.0);
+        assert_eq!(
+            super::gauge(
+                "process_start_time_seconds 1.7e9\n",
+                "process_start_time_seconds"
+            ),
+            Some(1.7e9)
+        );
     }
 }

@@ -137,8 +137,14 @@ fn mistakes_in_a_lesson_file_name_the_file_and_line() {
     }
 }
 
+/// The tests that run solve lists build and remove model images: Docker
+/// tags are global, so two labs resetting and building the same model's
+/// image at once would race (a build's cached layer removed under it).
+static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn every_checkpoint_fails_before_and_passes_after_its_solve_list() {
+    let _docker = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let c = course();
     for l in c.lessons() {
         let (_d, lab) = lab();
@@ -176,6 +182,7 @@ fn every_checkpoint_fails_before_and_passes_after_its_solve_list() {
 
 #[test]
 fn work_done_before_the_lesson_started_does_not_count() {
+    let _docker = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let c = course();
     for l in c.lessons() {
         let (_d, lab) = lab();
