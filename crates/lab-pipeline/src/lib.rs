@@ -34,6 +34,7 @@ mod snapshot;
 pub mod steps;
 mod traffic;
 mod train;
+mod wire;
 
 pub use cancel::Cancel;
 pub use data::{DatasetSummary, ModelChoice};
@@ -61,6 +62,7 @@ pub use service::{RolloutResult, ServiceStatus};
 pub use settings::{MONITOR_HORIZON_MS, MONITOR_WINDOW_MS, MixChoice, Settings, TrafficSettings};
 pub use snapshot::MonitorSnapshot;
 pub use traffic::{TrafficMix, TrafficPlan, TrafficRequest, TrafficSummary};
+pub use wire::{ClientRun, MlflowLogged, call_json};
 
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 
