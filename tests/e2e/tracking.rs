@@ -489,3 +489,49 @@ fn mlflow_client_and_the_cli_write_at_once_without_locks_or_losses() {
     assert_eq!(runs.as_array().unwrap().len(), trained + 1, "{runs}");
     server.stop();
 }
+
+/// The MLflow lesson, done the learner's way: the guide's script, run by
+/// MLflow's own client against the lab's tracking server, passes its
+/// checkpoint; the same work done before the lesson started does not.
+#[test]
+fn the_mlflow_lesson_passes_with_mlflows_own_client_running_the_guides_script() {
+    let lab = Lab::new();
+    let id = "m3-15-mlflow-client";
+    let server = Server::start(&lab);
+    let script = || {
+        let out = Command::new(venv().join("bin/python"))
+            .arg(repo_root().join("tutorials/code/mlflow_wine.py"))
+            .current_dir(repo_root())
+            .env("MLFLOW_TRACKING_URI", &server.uri)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    // Before the lesson: it does not count.
+    script();
+    lab.json(&["lessons", "start", id]);
+    let out = lab.cmd(&["lessons", "check", id]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "earlier runs count");
+    // The learner's run.
+    let printed = script();
+    assert!(printed.contains("accuracy 0.7400"), "{printed}");
+    let check = lab.json(&["lessons", "check", id]);
+    assert_eq!(check["passed"], true, "{check}");
+    let runs = &check["verdicts"][0]["evidence"];
+    assert_eq!(runs.as_array().unwrap().len(), 3, "{check}");
+    // The runs the checkpoint saw are the client's, tagged with its source.
+    let run = lab.json(&["runs", "show", runs[0].as_str().unwrap()]);
+    assert!(
+        run["run"]["tags"]["mlflow.source.name"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("mlflow_wine.py"),
+        "{run}"
+    );
+    server.stop();
+}

@@ -88,6 +88,30 @@ pub enum Action {
         labels: bool,
         seed: Option<u64>,
     },
+    /// What MLflow's Python client does for a small sweep, over the wire:
+    /// train `model` on `dataset` for each of `values` of `param` (with the
+    /// lab), then log each as a client run in `experiment` through the
+    /// tracking server's REST API; with `register`, the best becomes a
+    /// version of that model, `@champion`.
+    MlflowClient {
+        experiment: String,
+        dataset: String,
+        model: String,
+        param: String,
+        values: Vec<String>,
+        register: Option<String>,
+    },
+    /// Switch `service` under load: `requests` rows of `scenario`'s
+    /// reference slice are sent to its stable endpoint (as `mlops-lab
+    /// traffic … &` in another terminal would) while it rolls out `model`,
+    /// or rolls back without one; then the window of that traffic is
+    /// evaluated (which versions answered, how many failed).
+    SwitchUnderLoad {
+        service: String,
+        model: Option<String>,
+        scenario: String,
+        requests: usize,
+    },
     /// `mlops-lab alerts SERVICE --rule METRIC=THRESHOLD`: change one of
     /// the service's alert rules.
     AlertRule {
@@ -237,6 +261,46 @@ impl Action {
                 valid_name(service)
             }
             Action::Retrain { service } => valid_name(service),
+            Action::SwitchUnderLoad {
+                service,
+                model,
+                scenario,
+                requests,
+            } => {
+                if let Some(m) = model {
+                    m.parse::<lab_pipeline::ModelRef>()
+                        .map_err(|e| e.to_string())?;
+                }
+                if *requests < 30 || *requests > 5000 {
+                    return Err(format!("requests = {requests}: send 30 to 5000"));
+                }
+                catalog.scenario(scenario).map_err(|e| e.to_string())?;
+                valid_name(service)
+            }
+            Action::MlflowClient {
+                experiment,
+                dataset,
+                model,
+                param,
+                values,
+                register,
+            } => {
+                catalog.dataset(dataset).map_err(|e| e.to_string())?;
+                let kind: ModelKind = model.parse()?;
+                if !lab_pipeline::param_specs(kind)
+                    .iter()
+                    .any(|s| s.name == param.as_str())
+                {
+                    return Err(format!("{model} has no parameter `{param}`"));
+                }
+                if values.is_empty() || experiment.trim().is_empty() {
+                    return Err("an experiment and at least one value are needed".into());
+                }
+                match register {
+                    Some(r) => valid_name(r),
+                    None => Ok(()),
+                }
+            }
             Action::AlertRule {
                 service,
                 metric,
@@ -551,6 +615,108 @@ impl Action {
                         }
                     ),
                     created: vec![format!("window {}", win.window_id)],
+                })
+            }
+            Action::MlflowClient {
+                experiment,
+                dataset,
+                model,
+                param,
+                values,
+                register,
+            } => {
+                let kind: ModelKind = model.parse().map_err(LessonError::Invalid)?;
+                let mut runs = Vec::new();
+                let mut best_by = None;
+                for v in values {
+                    let mut req = TrainRequest::new(
+                        DataSource::Catalog {
+                            name: dataset.clone(),
+                        },
+                        kind,
+                    );
+                    req.params.insert(param.clone(), v.clone());
+                    let r = lab.train(&req, sink)?;
+                    let metrics: Vec<(String, f64)> = lab_pipeline::headline_metrics(&r.metrics, 3)
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect();
+                    best_by = best_by.or_else(|| metrics.first().map(|(k, _)| k.clone()));
+                    runs.push(lab_pipeline::ClientRun {
+                        name: format!("{model}-{param}{v}"),
+                        params: vec![(param.clone(), v.clone()), ("model".into(), model.clone())],
+                        metrics,
+                    });
+                }
+                let best_by = best_by.unwrap_or_default();
+                let logged = lab.log_through_mlflow(
+                    experiment,
+                    &runs,
+                    register.as_deref().map(|n| (n, best_by.as_str())),
+                )?;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "{} runs logged in experiment {experiment} through {} REST calls to the tracking server{}",
+                        logged.run_ids.len(),
+                        logged.calls.len(),
+                        logged
+                            .champion
+                            .as_ref()
+                            .map(|c| format!("; {c} is @champion (best {best_by})"))
+                            .unwrap_or_default()
+                    ),
+                    created: logged.run_ids,
+                })
+            }
+            Action::SwitchUnderLoad {
+                service,
+                model,
+                scenario,
+                requests,
+            } => {
+                let rps = lab_pipeline::Settings::default().traffic.default_rps;
+                let req = lab.traffic_request(&lab_pipeline::TrafficPlan {
+                    service: service.clone(),
+                    mix: lab_pipeline::TrafficMix::Reference,
+                    rps,
+                    requests: *requests,
+                    labels: false,
+                    dataset: None,
+                    scenario: Some(scenario.clone()),
+                    seed: Some(7),
+                })?;
+                let before = lab.service(service)?.active_version;
+                let load = lab.connect()?;
+                let sender = std::thread::spawn(move || load.traffic(&req, &|_| {}));
+                // A third of the way into the traffic, switch.
+                std::thread::sleep(std::time::Duration::from_secs_f64(
+                    *requests as f64 / rps / 3.0,
+                ));
+                let switched = match model {
+                    Some(m) => lab.rollout_model(&m.parse()?, Some(service), false, sink),
+                    None => lab.rollback(service, false, sink),
+                };
+                let sent = sender
+                    .join()
+                    .map_err(|_| LessonError::Invalid("the traffic thread panicked".into()))?;
+                let switched = switched?;
+                let t = sent?;
+                let (_, w) = lab.monitor_traffic(&t, &lab_pipeline::DriftConfig::default())?;
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "{service}: v{} → v{} while {} requests were sent: {} answered, {} failed; window {} saw versions {}",
+                        before.map_or("?".into(), |v| v.to_string()),
+                        switched
+                            .service
+                            .active_version
+                            .map_or("?".into(), |v| v.to_string()),
+                        t.sent,
+                        t.ok,
+                        t.errors,
+                        w.window.window_id,
+                        w.window.versions
+                    ),
+                    created: vec![format!("window {}", w.window.window_id)],
                 })
             }
             Action::AlertRule {

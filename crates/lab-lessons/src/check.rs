@@ -77,16 +77,25 @@ pub enum Predicate {
     /// `/v2/health/ready` with 200 again.
     Restarted { model: String },
     /// A monitoring window of `service` evaluated since the lesson started
-    /// with at least `min_requests` requests, whose dataset-drift verdict
-    /// is `drift` and, if `alerts` is given, which fired alerts (`true`)
-    /// or none (`false`).
+    /// with at least `min_requests` requests and, for each one given: a
+    /// dataset-drift verdict of `drift`, alerts fired (`alerts = true`) or
+    /// none, at least `versions` model versions answering, at most
+    /// `max_errors` failed requests.
     Window {
         service: String,
-        drift: bool,
+        drift: Option<bool>,
         alerts: Option<bool>,
         #[serde(default = "hundred")]
         min_requests: i64,
+        /// At least this many model versions answered in the window (a
+        /// switch happened under the traffic).
+        versions: Option<usize>,
+        /// At most this many requests failed.
+        max_errors: Option<i64>,
     },
+    /// `service` serves the version `alias` points at now, and was
+    /// switched since the lesson started.
+    Serves { service: String, alias: String },
     /// The newest Docker deployment of `model` made since the lesson
     /// started runs an image of at most `max_mb` MB.
     Image { model: String, max_mb: f64 },
@@ -105,6 +114,17 @@ pub enum Predicate {
         service: String,
         #[serde(default)]
         promoted: bool,
+    },
+    /// At least `count` finished runs in experiment `experiment` started
+    /// since the lesson started and logged by an MLflow client (not by the
+    /// lab's own training: its `mlflow.source.name` is not `mlops-lab`),
+    /// with `metric` at least `min`, if given.
+    ClientRuns {
+        experiment: String,
+        #[serde(default = "one")]
+        count: usize,
+        metric: Option<String>,
+        min: Option<f64>,
     },
     /// The capstone: a finished run since the lesson started on a CSV
     /// file outside the catalogue that passed its gate, registered as a
@@ -200,6 +220,13 @@ impl Predicate {
                     Ok(())
                 };
             }
+            Predicate::Serves { service, alias } => {
+                return if service.is_empty() || alias.is_empty() {
+                    Err("a service and an alias are needed".into())
+                } else {
+                    Ok(())
+                };
+            }
             Predicate::Serving { model, .. }
             | Predicate::Requests { model, .. }
             | Predicate::Restarted { model }
@@ -211,6 +238,20 @@ impl Predicate {
                 };
             }
             Predicate::OwnData {} => return Ok(()),
+            Predicate::ClientRuns {
+                experiment,
+                count,
+                metric,
+                min,
+            } => {
+                return if experiment.trim().is_empty() || *count == 0 {
+                    Err("an experiment and a count >= 1 are needed".into())
+                } else if min.is_some() && metric.is_none() {
+                    Err("min needs a metric".into())
+                } else {
+                    Ok(())
+                };
+            }
             Predicate::Version { name, .. } => {
                 return if name.is_empty() {
                     Err("a version predicate needs a model name".into())
@@ -550,11 +591,52 @@ impl Predicate {
                     Err(e) => (false, format!("{} does not answer: {e}", d.name), vec![]),
                 })
             }
+            Predicate::Serves { service, alias } => {
+                let svc = match lab.service(service) {
+                    Ok(s) => s,
+                    Err(e) if e.code().ends_with("not_found") => {
+                        return Ok((false, format!("no service {service}"), vec![]));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let aliased = lab
+                    .model_versions(&svc.model_name)?
+                    .into_iter()
+                    .find(|v| v.aliases.contains(alias))
+                    .map(|v| v.version);
+                let ok =
+                    svc.updated_at >= since && aliased.is_some() && svc.active_version == aliased;
+                Ok((
+                    ok,
+                    format!(
+                        "{service} serves {} v{}; @{alias} is {}{}",
+                        svc.model_name,
+                        svc.active_version.map_or("?".into(), |v| v.to_string()),
+                        aliased.map_or("nothing".into(), |v| format!("v{v}")),
+                        if svc.updated_at >= since {
+                            ""
+                        } else {
+                            "; not switched since the lesson started"
+                        }
+                    ),
+                    if ok {
+                        vec![format!(
+                            "{}:{}",
+                            svc.model_name,
+                            svc.active_version.unwrap_or_default()
+                        )]
+                    } else {
+                        vec![]
+                    },
+                ))
+            }
             Predicate::Window {
                 service,
                 drift,
                 alerts,
                 min_requests,
+                versions,
+                max_errors,
             } => {
                 let windows = match lab.windows(service, since) {
                     Ok(w) => w,
@@ -572,14 +654,18 @@ impl Predicate {
                     .filter(|w| w.requests >= *min_requests)
                     .collect();
                 let hit = big.iter().rev().find(|w| {
-                    w.dataset_drift == Some(*drift)
+                    drift.is_none_or(|d| w.dataset_drift == Some(d))
                         && alerts.is_none_or(|a| (alerts_of(w.window_id) > 0) == a)
+                        && versions.is_none_or(|n| w.versions.split(',').count() >= n)
+                        && max_errors.is_none_or(|n| w.errors <= n)
                 });
                 let describe = |w: &lab_pipeline::WindowRecord| {
                     format!(
-                        "window {} ({} requests): {}, {}",
+                        "window {} ({} requests, {} failed, versions {}): {}, {}",
                         w.window_id,
                         w.requests,
+                        w.errors,
+                        w.versions,
                         match w.dataset_drift {
                             Some(true) => format!(
                                 "dataset drift (share {:.0}%)",
@@ -699,6 +785,55 @@ impl Predicate {
                         vec![],
                     ),
                 })
+            }
+            Predicate::ClientRuns {
+                experiment,
+                count,
+                metric,
+                min,
+            } => {
+                let runs = match lab.runs(&RunFilter {
+                    experiment: Some(experiment.clone()),
+                    status: Some(RunStatus::Finished),
+                    limit: Some(10_000),
+                    ..Default::default()
+                }) {
+                    Ok(r) => r,
+                    Err(e) if e.code().ends_with("not_found") => vec![],
+                    Err(e) => return Err(e.into()),
+                };
+                let from_client: Vec<&Run> = runs
+                    .iter()
+                    .filter(|r| r.start_time >= since)
+                    .filter(|r| {
+                        r.tags.get("mlflow.source.name").map(String::as_str) != Some("mlops-lab")
+                    })
+                    .collect();
+                let good: Vec<&&Run> = from_client
+                    .iter()
+                    .filter(|r| match (metric, min) {
+                        (Some(m), Some(lo)) => r.metrics.get(m).is_some_and(|v| v >= lo),
+                        (Some(m), None) => r.metrics.contains_key(m),
+                        _ => true,
+                    })
+                    .collect();
+                let ok = good.len() >= *count;
+                Ok((
+                    ok,
+                    format!(
+                        "{} logged by a client in {experiment} since the lesson started{}",
+                        plural(from_client.len(), "run", "runs"),
+                        match (metric, min) {
+                            (Some(m), Some(lo)) => format!(", {} with {m} >= {lo}", good.len()),
+                            _ => String::new(),
+                        }
+                    ),
+                    if ok {
+                        good.iter().take(*count).map(|r| r.run_id.clone()).collect()
+                    } else {
+                        vec![]
+                    },
+                ))
             }
             Predicate::OwnData {} => {
                 let catalog = lab.catalog();
