@@ -44,6 +44,7 @@ const COMMANDS: &[&str] = &[
     "lesson_answer",
     "lesson_skip",
     "lesson_reset",
+    "lesson_report",
 ];
 
 fn main() {

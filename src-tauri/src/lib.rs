@@ -87,5 +87,6 @@ pub fn builder<R: tauri::Runtime>(
             lessons::lesson_answer,
             lessons::lesson_skip,
             lessons::lesson_reset,
+            lessons::lesson_report,
         ])
 }

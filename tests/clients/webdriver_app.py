@@ -76,7 +76,11 @@ def text(css, timeout=60):
 
 
 def click(css):
-    req("POST", f"{S}/element/{find(css)}/click", {})
+    # Scrolled to the middle of the window first: a toast (bottom right)
+    # must not sit on top of it, or WebKit refuses the click as intercepted.
+    el = find(css)
+    script(f"document.querySelector({json.dumps(css)}).scrollIntoView({{block: 'center'}})")
+    req("POST", f"{S}/element/{el}/click", {})
 
 
 def shot(name):
@@ -124,6 +128,8 @@ try:
     else:
         # Continue opens the lesson where the learner stopped: the next one.
         seen["continue"] = script('return document.querySelector("#continue")?.getAttribute("href") ?? ""')
+        click("#save-report")
+        seen["report_html"] = text("#report-html")
         click('nav a[data-view="home"]')
     find('body[data-ready="home"]')
     seen["stages"] = int(script('return document.querySelectorAll("#stages .stage").length'))

@@ -269,6 +269,18 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
     );
     // Continue: the first lesson not done (none is in progress).
     assert_eq!(again["continue"], "#lesson/m1-01-whole-loop", "{again}");
+    // The progress report, saved from the Roadmap: the passed lesson in it.
+    let saved = lab.home().join("reports/progress.html");
+    assert_eq!(
+        again["report_html"],
+        saved.display().to_string().as_str(),
+        "{again}"
+    );
+    let page = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        page.contains("Profile a dataset before you train") && page.contains("1 of "),
+        "{page}"
+    );
     assert_eq!(again["runs"], 1);
     assert_eq!(again["first_run"], run_name.as_str());
     // Run detail: the learning curve and the confusion matrix.

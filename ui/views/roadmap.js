@@ -26,6 +26,23 @@ const lessonItem = (l) => {
     <span class="muted small">${l.minutes} min · <span class="status">${s.label}</span></span></li>`;
 };
 
+const reportCard = ([r, files]) => {
+  const broken = r.lessons.flatMap((l) =>
+    l.evidence.filter((e) => !e.holds).map((e) => ({ lesson: l.id, ...e })),
+  );
+  return html`<div class="card" id="report"><h2>Progress report saved</h2>
+    <p>${r.passed} of ${r.total} passed, ${r.skipped} skipped; quiz ${r.quiz_correct} of
+      ${r.quiz_total} right; about ${Math.round(r.minutes_spent)} minutes in lessons.</p>
+    <p class="small">HTML: <code id="report-html">${files.html}</code><br>JSON: <code>${files.json}</code></p>
+    ${
+      broken.length
+        ? html`<p class="bad">No longer holds:</p><ul>${broken.map(
+            (b) => html`<li><code>${b.lesson}</code>: <code>${b.id}</code> (${b.note})</li>`,
+          )}</ul>`
+        : html`<p class="ok">Every recorded piece of evidence still exists.</p>`
+    }</div>`;
+};
+
 export async function roadmap(el) {
   const r = await call("roadmap");
   const months = [1, 2, 3, 4].map((m) => ({ m, lessons: r.lessons.filter((l) => l.month === m) }));
@@ -41,16 +58,29 @@ export async function roadmap(el) {
         r.skipped ? html`, ${r.skipped} skipped` : ""
       }${r.in_progress ? html`, ${r.in_progress} in progress` : ""}
         <progress max="${r.total}" value="${done}" aria-label="Lessons done"></progress></div>
-      ${
-        next
-          ? html`<a class="button" id="continue" href="#lesson/${next.id}">Continue: ${next.title}</a>`
-          : html`<span class="ok">Every lesson done.</span>`
-      }
+      <span class="row">
+        <button type="button" class="ghost" id="save-report"
+          title="Your record as a self-contained HTML page and JSON, each checkpoint's evidence re-checked">Save my progress report</button>
+        ${
+          next
+            ? html`<a class="button" id="continue" href="#lesson/${next.id}">Continue: ${next.title}</a>`
+            : html`<span class="ok">Every lesson done.</span>`
+        }</span>
     </div>
+    <div id="report-result"></div>
     <div class="months">${months.map(
       ({ m, lessons }) => html`<section class="card month" aria-labelledby="month-${m}">
         <h2 id="month-${m}">Month ${m}</h2><p class="muted small">${MONTHS[m]}</p>
         <ol class="lessons">${lessons.map(lessonItem)}</ol></section>`,
     )}</div>`,
   );
+  const save = el.querySelector("#save-report");
+  save.onclick = async () => {
+    save.disabled = true;
+    try {
+      setHtml(el.querySelector("#report-result"), reportCard(await call("lesson_report")));
+    } finally {
+      save.disabled = false;
+    }
+  };
 }

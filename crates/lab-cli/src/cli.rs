@@ -620,6 +620,13 @@ pub enum LessonsCommand {
     },
     /// Do the lesson for you (its solve list) and mark it skipped, not passed.
     Skip { id: String },
+    /// Your record: progress.html (self-contained) and progress.json, with
+    /// each lesson's status, time, quiz score and evidence, re-checked.
+    Report {
+        /// Folder to write them in (default: the lab home's reports/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Forget a lesson's progress (or, with --all, every lesson's: workshop
     /// mode). Your runs, models and services stay.
     Reset {

@@ -56,6 +56,18 @@ pub struct CheckReport {
     pub verdicts: Vec<Verdict>,
     /// The lesson's status after the check.
     pub status: String,
+    /// On the course's last lesson: every earlier checkpoint's evidence,
+    /// re-checked (what no longer holds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recheck: Option<Recheck>,
+}
+
+/// The evidence of every earlier passed checkpoint, re-checked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Recheck {
+    pub held: usize,
+    /// `(lesson, evidence)` that no longer holds.
+    pub broken: Vec<(String, crate::report::Evidence)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -371,11 +383,34 @@ impl Course {
         let status = lab
             .lesson_state(id)?
             .map_or("not-started".into(), |s| s.status);
+        // The last lesson re-checks the whole course, as Rustlings does.
+        let recheck = if self.lessons.last().is_some_and(|l| l.id == id) {
+            let report = self.report(lab)?;
+            let held = report
+                .lessons
+                .iter()
+                .filter(|l| l.id != id)
+                .flat_map(|l| &l.evidence)
+                .filter(|e| e.holds)
+                .count();
+            Some(Recheck {
+                held,
+                broken: report
+                    .broken()
+                    .into_iter()
+                    .filter(|(l, _)| *l != id)
+                    .map(|(l, e)| (l.to_string(), e.clone()))
+                    .collect(),
+            })
+        } else {
+            None
+        };
         Ok(CheckReport {
             lesson: id.into(),
             passed,
             verdicts,
             status,
+            recheck,
         })
     }
 

@@ -12,7 +12,9 @@
 //!   lab's SQLite store through `lab-pipeline`;
 //! - [`page`]: what a front end shows (the roadmap with progress, a lesson
 //!   as a page without its quiz answers);
-//! - [`markdown`]: lesson Markdown to HTML that is safe to show as is.
+//! - [`markdown`]: lesson Markdown to HTML that is safe to show as is;
+//! - [`report`]: the learner's record (JSON and a self-contained HTML
+//!   page), every passed lesson's evidence re-checked.
 //!
 //! Front ends (the CLI, the app) call [`Course`]; it knows nothing of them.
 
@@ -22,14 +24,16 @@ pub mod course;
 pub mod lesson;
 pub mod markdown;
 pub mod page;
+pub mod report;
 
 pub use action::{Action, ActionOutcome};
 pub use check::{Predicate, Verdict};
 pub use course::{
-    CheckReport, Course, HintShown, LessonDetail, LessonSummary, QuizResult, StepResult,
+    CheckReport, Course, HintShown, LessonDetail, LessonSummary, QuizResult, Recheck, StepResult,
 };
 pub use lesson::{Answer, Check, Concept, Lesson, Question, Step};
 pub use page::{CheckView, LessonPage, QuizView, Roadmap, StepView};
+pub use report::{Evidence, LessonRecord, Report, Written};
 
 use std::path::PathBuf;
 

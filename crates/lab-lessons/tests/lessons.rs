@@ -260,3 +260,89 @@ fn steps_checks_hints_and_quiz_are_recorded_and_reset_one_lesson_alone() {
     assert!(lab.lesson_states().unwrap().is_empty());
     assert_eq!(lab.runs(&Default::default()).unwrap().len(), runs);
 }
+
+#[test]
+fn the_report_rechecks_evidence_and_the_last_lesson_rechecks_the_course() {
+    let _docker = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let c = course();
+    let (_d, lab) = lab();
+    // A passed lesson whose evidence is a run, one whose evidence is a
+    // running server (a local process here: no Docker needed), a quiz
+    // answer and a hint.
+    for id in ["m1-06-regression", "m2-11-prediction-api"] {
+        c.start(&lab, id).unwrap();
+    }
+    for s in &c.lesson("m1-06-regression").unwrap().steps {
+        c.run_step(&lab, "m1-06-regression", &s.id, &|_| {})
+            .unwrap();
+    }
+    assert!(c.check(&lab, "m1-06-regression").unwrap().passed);
+    c.answer(&lab, "m1-06-regression", "better", "1").unwrap();
+    c.hint(&lab, "m1-06-regression").unwrap();
+    for a in &c.lesson("m2-11-prediction-api").unwrap().solve {
+        let a = match a {
+            lab_lessons::Action::Deploy { model, .. } => lab_lessons::Action::Deploy {
+                model: model.clone(),
+                local: true,
+            },
+            a => a.clone(),
+        };
+        a.run(&lab, &|_| {}).unwrap();
+    }
+    let api = c.check(&lab, "m2-11-prediction-api").unwrap();
+    assert!(api.passed, "{:#?}", api.verdicts);
+    assert!(
+        api.recheck.is_none(),
+        "only the last lesson re-checks the course"
+    );
+
+    let r = c.report(&lab).unwrap();
+    assert_eq!((r.passed, r.skipped, r.total), (2, 0, c.lessons().len()));
+    assert_eq!(r.quiz_correct, 1);
+    let m106 = r
+        .lessons
+        .iter()
+        .find(|l| l.id == "m1-06-regression")
+        .unwrap();
+    assert_eq!(m106.hints_shown, 1);
+    assert_eq!(m106.steps_run, 2);
+    assert!(
+        m106.evidence.iter().all(|e| e.holds && e.note == "run"),
+        "{m106:?}"
+    );
+    assert!(r.broken().is_empty(), "{:?}", r.broken());
+    let html = r.to_html();
+    assert!(html.contains("Regression: predict a number") || html.contains("m1-06-regression"));
+    assert!(
+        !html.contains("<script") && !html.contains("http"),
+        "self-contained"
+    );
+
+    // The server stops: that evidence no longer holds, and the report says so.
+    let served = &api
+        .verdicts
+        .iter()
+        .find(|v| v.name == "serving")
+        .unwrap()
+        .evidence[0];
+    lab.stop_deployment(served).unwrap();
+    let r = c.report(&lab).unwrap();
+    let broken = r.broken();
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert_eq!(broken[0].0, "m2-11-prediction-api");
+    assert!(
+        broken[0].1.note.contains("was stopped"),
+        "{:?}",
+        broken[0].1
+    );
+    assert!(r.to_html().contains("no longer hold"));
+
+    // The last lesson's check re-checks every earlier lesson's evidence.
+    let last = c.lessons().last().unwrap().id.clone();
+    c.start(&lab, &last).unwrap();
+    let done = c.check(&lab, &last).unwrap();
+    let recheck = done.recheck.expect("the last lesson re-checks the course");
+    assert_eq!(recheck.broken.len(), 1, "{recheck:?}");
+    assert!(recheck.held >= 2, "{recheck:?}");
+    lab.reset().unwrap();
+}

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use lab_lessons::{
-    CheckReport, Course, HintShown, LessonError, LessonPage, QuizResult, Roadmap, StepResult,
+    CheckReport, Course, HintShown, LessonError, LessonPage, QuizResult, Report, Roadmap,
+    StepResult, Written,
 };
 use lab_pipeline::{Event, Lab};
 use tauri::State;
@@ -162,4 +163,20 @@ pub async fn lesson_reset(
     id: String,
 ) -> UiResult<usize> {
     with_course(&app, &course, move |c, lab| c.reset(lab, Some(&id))).await
+}
+
+/// The learner's record, written as `progress.html` and `progress.json`
+/// in the lab home's `reports/` folder (every passed lesson's evidence
+/// re-checked).
+#[tauri::command]
+pub async fn lesson_report(
+    app: State<'_, AppLab>,
+    course: State<'_, AppCourse>,
+) -> UiResult<(Report, Written)> {
+    with_course(&app, &course, |c, lab| {
+        let r = c.report(lab)?;
+        let files = r.write(&lab.home().root().join("reports"))?;
+        Ok((r, files))
+    })
+    .await
 }

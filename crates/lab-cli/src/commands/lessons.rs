@@ -54,6 +54,16 @@ pub(super) fn run(ctx: &Ctx, command: LessonsCommand) -> Result<ExitCode> {
             let done = ctx.progress(|sink| course.skip(&lab, &id, sink))?;
             ctx.emit(&crate::print::lessons::Skipped { id, done })
         }
+        LessonsCommand::Report { out } => {
+            let report = course.report(&lab)?;
+            let dir = out.unwrap_or_else(|| lab.home().root().join("reports"));
+            let files = report.write(&dir)?;
+            ctx.emit(&crate::print::lessons::Written {
+                report: &report,
+                html: files.html,
+                json: files.json,
+            })
+        }
         LessonsCommand::Reset { id, .. } => {
             let n = course.reset(&lab, id.as_deref())?;
             if n == 0 && id.is_some() {

@@ -107,6 +107,17 @@ impl Render for CheckReport {
                 v.message
             )?;
         }
+        if let Some(r) = &self.recheck {
+            writeln!(
+                out,
+                "the whole course re-checked: {} piece(s) of earlier evidence still hold, {} no longer do",
+                r.held,
+                r.broken.len()
+            )?;
+            for (lesson, e) in &r.broken {
+                writeln!(out, "  ✗ {lesson}: {} ({})", e.id, e.note)?;
+            }
+        }
         if self.passed {
             writeln!(out, "{} passes (status: {}).", self.lesson, self.status)
         } else {
@@ -204,5 +215,40 @@ impl Render for Reset {
                 format!("{} lessons", self.lessons)
             }
         )
+    }
+}
+
+/// What `report` wrote.
+#[derive(Serialize)]
+pub struct Written<'a> {
+    pub report: &'a lab_lessons::Report,
+    pub html: std::path::PathBuf,
+    pub json: std::path::PathBuf,
+}
+
+impl Render for Written<'_> {
+    fn human(&self, out: &mut String) -> fmt::Result {
+        let r = self.report;
+        writeln!(
+            out,
+            "{} of {} lessons passed, {} skipped, {} in progress; quiz {} of {} right; about {:.0} minutes in lessons",
+            r.passed,
+            r.total,
+            r.skipped,
+            r.in_progress,
+            r.quiz_correct,
+            r.quiz_total,
+            r.minutes_spent
+        )?;
+        let broken = r.broken();
+        if broken.is_empty() {
+            writeln!(out, "every recorded piece of evidence still exists")?;
+        } else {
+            for (lesson, e) in broken {
+                writeln!(out, "  ✗ {lesson}: {} ({})", e.id, e.note)?;
+            }
+        }
+        writeln!(out, "wrote {}", self.html.display())?;
+        writeln!(out, "wrote {}", self.json.display())
     }
 }
