@@ -135,6 +135,11 @@ impl Lab {
         self
     }
 
+    /// This lab's cancel token (what a front end's Cancel sets).
+    pub fn cancel(&self) -> &Cancel {
+        &self.cancel
+    }
+
     pub(crate) fn cancel_token(&self) -> &Cancel {
         &self.cancel
     }

@@ -48,7 +48,7 @@ pub use lab_export::kfp::KfpPart;
 pub use lab_monitor::{
     AlertMetric, AlertRule, ColumnDrift, ColumnStats, DriftConfig, DriftReport, DriftTest,
 };
-pub use monitor::{CollectSummary, MIN_DRIFT_ROWS, ScenarioDrift, WindowResult};
+pub use monitor::{CollectSummary, MIN_DRIFT_ROWS, ScenarioDrift, ScenarioSlices, WindowResult};
 pub use overview::{DeploymentStatus, DockerStatus, Overview, StageHealth, StageState};
 pub use pipeline::{DEFAULT_SCENARIO, PipelineRequest, PipelineSummary, StageTiming};
 pub use playground::{SampleRequest, SentRequest, curl_command};
@@ -74,9 +74,9 @@ pub use lab_tracking::{DEFAULT_PORT as TRACKING_DEFAULT_PORT, MLFLOW_API_VERSION
 pub use lab_data::{Catalog, DatasetSpec, Profile, ValidationReport};
 pub use lab_model::{MissingPolicy, ModelKind, Task};
 pub use lab_store::{
-    AlertRecord, DeploymentRecord, DeploymentRuntime, DeploymentState, Experiment, LabHome,
-    LessonEvent, LessonState, ModelVersion, RegisteredModel, RetrainRecord, Run, RunFilter,
-    RunStatus, Service, WindowRecord,
+    AlertRecord, DeploymentRecord, DeploymentRuntime, DeploymentState, ExerciseAttempt, Experiment,
+    LabHome, LessonEvent, LessonState, ModelVersion, RegisteredModel, RetrainRecord, Run,
+    RunFilter, RunStatus, Service, WindowRecord,
 };
 pub use lab_train::{
     Comparison, GateResult, HEADLINE_METRICS, ParamSpec, headline_metrics, param_specs,

@@ -31,6 +31,17 @@ pub struct ScenarioDrift {
     pub report: DriftReport,
 }
 
+/// A drift scenario's reference and current slices.
+#[derive(Debug, Clone)]
+pub struct ScenarioSlices {
+    pub dataset: String,
+    pub scenario: String,
+    pub reference_csv: Vec<u8>,
+    pub current_csv: Vec<u8>,
+    /// `(column, reference values, current values)`, missing values dropped.
+    pub numeric: Vec<(String, Vec<f64>, Vec<f64>)>,
+}
+
 /// What one collection pass stored.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CollectSummary {
@@ -145,6 +156,34 @@ impl Lab {
             current_rows: current.rows(),
             expect_drift: sc.expect_drift,
             report,
+        })
+    }
+
+    /// A drift scenario's two slices: as CSV (what a learner computes drift
+    /// on by hand) and every numeric column's present values (missing ones
+    /// dropped, as the drift report drops them).
+    pub fn scenario_slices(&self, scenario: &str) -> Result<ScenarioSlices> {
+        let (spec, sc) = self.catalog.scenario(scenario)?;
+        let table = lab_data::read_csv(&self.catalog.path_of(spec), &spec.column_types())?;
+        let (reference, current) = lab_data::scenario_slices(&table, sc)?;
+        let mut numeric = vec![];
+        for c in table.column_names() {
+            if let (lab_data::ColumnValues::Numeric(r), lab_data::ColumnValues::Numeric(k)) =
+                (reference.values(&c)?, current.values(&c)?)
+            {
+                numeric.push((
+                    c,
+                    r.into_iter().flatten().collect(),
+                    k.into_iter().flatten().collect(),
+                ));
+            }
+        }
+        Ok(ScenarioSlices {
+            dataset: spec.name.clone(),
+            scenario: sc.name.clone(),
+            reference_csv: reference.to_csv()?,
+            current_csv: current.to_csv()?,
+            numeric,
         })
     }
 

@@ -1,7 +1,7 @@
 //! The learner's progress through the course, kept in the store: what the
 //! lesson engine (`lab-lessons`) reads and writes through the lab.
 
-use lab_store::{LessonEvent, LessonState};
+use lab_store::{ExerciseAttempt, LessonEvent, LessonState};
 
 use crate::Result;
 use crate::files::DataActivity;
@@ -39,6 +39,24 @@ impl Lab {
     /// models and services stay.
     pub fn reset_lessons(&self, lesson_id: Option<&str>) -> Result<usize> {
         Ok(self.store.reset_lessons(lesson_id)?)
+    }
+
+    /// Record one check of an exercise in the learner's own Python.
+    pub fn record_exercise_attempt(
+        &self,
+        exercise_id: &str,
+        millis: i64,
+        passed: bool,
+        detail: &serde_json::Value,
+    ) -> Result<ExerciseAttempt> {
+        Ok(self
+            .store
+            .record_exercise_attempt(exercise_id, millis, passed, detail)?)
+    }
+
+    /// An exercise's checks (every exercise's when `None`), oldest first.
+    pub fn exercise_attempts(&self, exercise_id: Option<&str>) -> Result<Vec<ExerciseAttempt>> {
+        Ok(self.store.exercise_attempts(exercise_id)?)
     }
 
     /// The latest profile or validation: the dataset, what it found, when.

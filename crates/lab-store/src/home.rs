@@ -32,6 +32,11 @@ pub const LAB_ENTRIES: &[&str] = &[
     "locks",
 ];
 
+/// What the lab creates in its home but `reset` keeps: the learner's
+/// managed Python (`mlops-lab python setup`), which took a package index to
+/// build and works offline after.
+pub const KEPT_ENTRIES: &[&str] = &["python"];
+
 impl LabHome {
     pub const ENV: &'static str = "MLOPS_LAB_HOME";
     /// The marker file that makes a folder a lab home.
@@ -152,7 +157,10 @@ impl LabHome {
             let e =
                 e.map_err(|e| StoreError::io(format!("cannot read {}", self.root.display()), e))?;
             let name = e.file_name().to_string_lossy().to_string();
-            if name != Self::MARKER && !LAB_ENTRIES.contains(&name.as_str()) {
+            if name != Self::MARKER
+                && !LAB_ENTRIES.contains(&name.as_str())
+                && !KEPT_ENTRIES.contains(&name.as_str())
+            {
                 out.push(name);
             }
         }

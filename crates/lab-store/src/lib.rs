@@ -20,10 +20,10 @@ mod store;
 mod tracking;
 
 pub use deployments::{DeploymentRecord, DeploymentRuntime, DeploymentState};
-pub use home::{LAB_ENTRIES, LabHome};
+pub use home::{KEPT_ENTRIES, LAB_ENTRIES, LabHome};
 pub use logged_models::{LoggedModel, LoggedModelMetric, LoggedModelStatus, NewLoggedModel};
 pub use monitoring::{AlertRecord, AlertRuleRecord, LogRow, RetrainRecord, Service, WindowRecord};
-pub use progress::{LessonEvent, LessonState};
+pub use progress::{ExerciseAttempt, LessonEvent, LessonState};
 pub use registry::{ModelVersion, NewModelVersion, RegisteredModel};
 /// SQLite's error types, for callers that tell "busy" from other failures.
 pub use rusqlite::{Error as SqliteError, ErrorCode as SqliteErrorCode};

@@ -395,6 +395,19 @@ INSERT INTO lessons (lesson_id, status, started_at, updated_at, finished_at)
     FROM lesson_progress WHERE status != 'not-started';
 DROP TABLE lesson_progress;
 "#,
+    // 9: exercises in the learner's own Python: every check of one, with
+    // its per-check results (what ran, expected, got).
+    r#"
+CREATE TABLE exercise_attempts (
+    attempt_id  INTEGER PRIMARY KEY AUTOINCREMENT,
+    exercise_id TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    millis      INTEGER NOT NULL,
+    passed      INTEGER NOT NULL CHECK (passed IN (0, 1)),
+    detail      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX exercise_attempts_by_exercise ON exercise_attempts(exercise_id, attempt_id);
+"#,
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

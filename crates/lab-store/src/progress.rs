@@ -30,6 +30,20 @@ pub struct LessonEvent {
     pub detail: serde_json::Value,
 }
 
+/// One check of an exercise in the learner's own Python.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExerciseAttempt {
+    pub attempt_id: i64,
+    pub exercise_id: String,
+    /// When the check finished (ms since the epoch).
+    pub at: i64,
+    /// How long it took.
+    pub millis: i64,
+    pub passed: bool,
+    /// The per-check results, as the exercise engine wrote them.
+    pub detail: serde_json::Value,
+}
+
 const LESSON_EVENTS: [&str; 7] = [
     "started", "step", "check", "hint", "quiz", "skipped", "passed",
 ];
@@ -196,5 +210,52 @@ impl Store {
             }
             None => None,
         })
+    }
+}
+
+impl Store {
+    /// Record one check of an exercise.
+    pub fn record_exercise_attempt(
+        &self,
+        exercise_id: &str,
+        millis: i64,
+        passed: bool,
+        detail: &serde_json::Value,
+    ) -> Result<ExerciseAttempt> {
+        let at = now_ms();
+        self.conn.execute(
+            "INSERT INTO exercise_attempts (exercise_id, at, millis, passed, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![exercise_id, at, millis, passed, detail.to_string()],
+        )?;
+        Ok(ExerciseAttempt {
+            attempt_id: self.conn.last_insert_rowid(),
+            exercise_id: exercise_id.into(),
+            at,
+            millis,
+            passed,
+            detail: detail.clone(),
+        })
+    }
+
+    /// An exercise's checks (every exercise's when `None`), oldest first.
+    pub fn exercise_attempts(&self, exercise_id: Option<&str>) -> Result<Vec<ExerciseAttempt>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT attempt_id, exercise_id, at, millis, passed, detail FROM exercise_attempts
+             WHERE ?1 IS NULL OR exercise_id = ?1 ORDER BY attempt_id",
+        )?;
+        Ok(stmt
+            .query_map(params![exercise_id], |r| {
+                let detail: String = r.get(5)?;
+                Ok(ExerciseAttempt {
+                    attempt_id: r.get(0)?,
+                    exercise_id: r.get(1)?,
+                    at: r.get(2)?,
+                    millis: r.get(3)?,
+                    passed: r.get(4)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
     }
 }
