@@ -7,6 +7,7 @@ use lab_e2e::Lab;
 mod app;
 mod app_core;
 mod docker;
+mod exercises;
 mod export;
 mod install;
 mod kfp;

@@ -68,9 +68,32 @@ impl Lab {
             .env("MLOPS_LAB_HOME", self.home())
             // This checkout's data, whichever checkout built the binary.
             .env("MLOPS_LAB_SAMPLE_DATA", repo_root().join("sample-data"))
+            // The learner's exercises: a workspace of this lab's own, run
+            // with the tests' Python (it holds every pinned package).
+            .env("MLOPS_LAB_WORKSPACE", self.workspace())
+            .env("MLOPS_LAB_PYTHON", venv().join("bin/python"))
             .env_remove("MLOPS_LAB_FAILPOINTS")
             .env_remove("MLOPS_LAB_LOG");
         c
+    }
+
+    /// The learner's exercise workspace.
+    pub fn workspace(&self) -> PathBuf {
+        self.dir.path().join("workspace")
+    }
+
+    /// Put the reference solution of `exercise` (`tests/exercises/`) in
+    /// the learner's folder, as the learner would write it.
+    pub fn solve_exercise(&self, exercise: &str) {
+        let from = repo_root()
+            .join("tests/exercises")
+            .join(exercise)
+            .join("solution");
+        let to = self.workspace().join(exercise);
+        for f in std::fs::read_dir(&from).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+        }
     }
 
     /// Run and require success.

@@ -153,6 +153,26 @@ pub enum Command {
         #[command(subcommand)]
         command: LessonsCommand,
     },
+    /// Your own Python for the exercises: a venv in the lab home with the
+    /// pinned packages the exercises are written for.
+    Python {
+        #[command(subcommand)]
+        command: PythonCommand,
+    },
+    /// Exercises in your own Python, checked by the lab: starter files in
+    /// your workspace, checks that run your code and compare its result
+    /// with the lab's own.
+    Exercises {
+        /// Your workspace (default: $MLOPS_LAB_WORKSPACE, else
+        /// ~/mlops-lab-workspace); each exercise gets a folder in it.
+        #[arg(long, global = true, value_name = "DIR")]
+        workspace: Option<std::path::PathBuf>,
+        /// Time limit of each run of your code, in seconds.
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+        limit: u64,
+        #[command(subcommand)]
+        command: ExercisesCommand,
+    },
     /// Run one step of an exported Kubeflow pipeline: what its containers
     /// run (`mlops-lab export kfp` writes the pipeline). Paths and values
     /// come from Kubeflow's placeholders.
@@ -595,6 +615,29 @@ impl From<TaskArg> for Task {
             TaskArg::Regression => Task::Regression,
         }
     }
+}
+
+#[derive(Subcommand)]
+pub enum PythonCommand {
+    /// Make the venv and install the pinned packages (once, with access to
+    /// a package index; nothing happens when they are there already).
+    Setup,
+    /// What the learner's Python holds, what is missing, how to fix it
+    /// (exit 1 unless it is ready).
+    Doctor,
+}
+
+#[derive(Subcommand)]
+pub enum ExercisesCommand {
+    /// Every exercise, its lesson, folder and whether it passed.
+    List,
+    /// Write the exercise's starter files into your workspace (an existing
+    /// file is never overwritten).
+    Start { id: String },
+    /// Run the exercise's checks on your code (exit 1 until it passes).
+    Check { id: String },
+    /// Check now and again on every save of your .py files, until Ctrl-C.
+    Watch { id: String },
 }
 
 #[derive(Subcommand)]

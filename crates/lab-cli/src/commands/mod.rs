@@ -3,6 +3,7 @@
 
 mod data;
 mod deploy;
+mod exercises;
 mod lessons;
 mod models;
 mod monitor;
@@ -89,6 +90,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Step { step } => steps::run(&ctx, step),
         Command::Lessons { command } => lessons::run(&ctx, command),
+        Command::Python { command } => exercises::python(&ctx, command),
+        Command::Exercises {
+            workspace,
+            limit,
+            command,
+        } => exercises::run(&ctx, workspace, limit, command),
     }
 }
 

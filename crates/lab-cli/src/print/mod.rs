@@ -2,10 +2,11 @@
 //!
 //! Each printable result implements [`Render`]; [`emit`] picks the form.
 //! One file per area: `data`, `runs`, `models`, `deploy`, `monitor`,
-//! `pipeline`, `lessons`; stage progress on stderr is in `progress`.
+//! `pipeline`, `lessons`, `exercises`; stage progress on stderr is in `progress`.
 
 mod data;
 mod deploy;
+pub mod exercises;
 pub mod lessons;
 mod models;
 mod monitor;

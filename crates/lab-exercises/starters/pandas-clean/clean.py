@@ -1,0 +1,45 @@
+"""Clean the Palmer penguins for a model (MLOps Lab exercise pandas-clean).
+
+The lab runs:  python clean.py data/penguins.csv penguins_clean.csv
+Written for pandas 3.1.1. README.md has the task; fill in the three TODOs.
+"""
+
+import sys
+
+import pandas as pd
+
+
+def load(path: str) -> pd.DataFrame:
+    # The file writes a missing value as "NA", which pandas reads as missing.
+    return pd.read_csv(path)
+
+
+def drop_missing(df: pd.DataFrame) -> pd.DataFrame:
+    """TODO 1: drop every row that has a missing value, in any column."""
+    raise NotImplementedError("TODO 1: drop the rows with a missing value in drop_missing()")
+
+
+def fix_types(df: pd.DataFrame) -> pd.DataFrame:
+    """TODO 2: flipper_length_mm and body_mass_g hold whole numbers, but pandas
+    read them as float64 (a missing value is NaN, which is a float). Once the
+    missing rows are gone, make them int64."""
+    raise NotImplementedError(
+        "TODO 2: make flipper_length_mm and body_mass_g int64 in fix_types()"
+    )
+
+
+def encode(df: pd.DataFrame) -> pd.DataFrame:
+    """TODO 3: one-hot encode `island`: columns island_Biscoe, island_Dream and
+    island_Torgersen holding 0 or 1 (integers, not True/False), and no
+    `island` column left."""
+    raise NotImplementedError("TODO 3: one-hot encode island in encode()")
+
+
+def main(src: str = "data/penguins.csv", dst: str = "penguins_clean.csv") -> None:
+    df = encode(fix_types(drop_missing(load(src))))
+    df.to_csv(dst, index=False)
+    print(f"wrote {len(df)} rows and {len(df.columns)} columns to {dst}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
