@@ -491,8 +491,9 @@ fn mlflow_client_and_the_cli_write_at_once_without_locks_or_losses() {
 }
 
 /// The MLflow lesson, done the learner's way: the guide's script, run by
-/// MLflow's own client against the lab's tracking server, passes its
-/// checkpoint; the same work done before the lesson started does not.
+/// MLflow's own client against the lab's tracking server, and the
+/// learner's own train.py (the exercise) pass its checkpoint; the same
+/// work done before the lesson started does not.
 #[test]
 fn the_mlflow_lesson_passes_with_mlflows_own_client_running_the_guides_script() {
     let lab = Lab::new();
@@ -520,6 +521,18 @@ fn the_mlflow_lesson_passes_with_mlflows_own_client_running_the_guides_script() 
     // The learner's run.
     let printed = script();
     assert!(printed.contains("accuracy 0.7400"), "{printed}");
+    // The script's runs pass their checks; the learner's own train.py (the
+    // exercise) is still to write.
+    let out = lab.cmd(&["lessons", "check", id, "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for v in check["verdicts"].as_array().unwrap() {
+        assert_eq!(v["passed"], v["name"] != "your-mlflow-run", "{v}");
+    }
+    lab.json(&["exercises", "start", "sklearn-mlflow"]);
+    lab.solve_exercise("sklearn-mlflow");
+    let mine = lab.json(&["exercises", "check", "sklearn-mlflow"]);
+    assert_eq!(mine["passed"], true, "{mine}");
     let check = lab.json(&["lessons", "check", id]);
     assert_eq!(check["passed"], true, "{check}");
     let runs = &check["verdicts"][0]["evidence"];

@@ -129,6 +129,29 @@ pub enum Action {
     ExportKfp { scenario: String },
     /// `mlops-lab pipeline run --scenario SCENARIO`: the whole loop.
     Pipeline { scenario: String },
+    /// `mlops-lab exercises start EXERCISE`: the exercise's starter files
+    /// in the learner's workspace (never over the learner's own).
+    Exercise { exercise: String },
+    /// `mlops-lab exercises check EXERCISE`: run the learner's code and
+    /// compare its result with the lab's (a failed check is an outcome,
+    /// not an error: it says what to change).
+    ExerciseCheck { exercise: String },
+}
+
+/// An exercise of `lab-exercises`' catalogue.
+pub(crate) fn exercise_exists(id: &str) -> std::result::Result<(), String> {
+    if lab_exercises::CATALOGUE.iter().any(|e| e.id == id) {
+        Ok(())
+    } else {
+        Err(format!(
+            "no exercise `{id}` (exercises: {})",
+            lab_exercises::CATALOGUE
+                .iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
 }
 
 fn yes() -> bool {
@@ -316,6 +339,9 @@ impl Action {
                 .parse::<lab_pipeline::ModelRef>()
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
+            Action::Exercise { exercise } | Action::ExerciseCheck { exercise } => {
+                exercise_exists(exercise)
+            }
             Action::ExportKfp { scenario } | Action::Pipeline { scenario } => catalog
                 .scenario(scenario)
                 .map(|_| ())
@@ -324,8 +350,57 @@ impl Action {
     }
 
     /// Run it on `lab`, reporting progress to `sink`.
-    pub fn run(&self, lab: &Lab, sink: &dyn Fn(Event)) -> Result<ActionOutcome> {
+    pub fn run(
+        &self,
+        lab: &Lab,
+        ex: &lab_exercises::Exercises,
+        sink: &dyn Fn(Event),
+    ) -> Result<ActionOutcome> {
         match self {
+            Action::Exercise { exercise } => {
+                let s = ex.start(lab, exercise)?;
+                let mut parts = vec![];
+                if !s.written.is_empty() {
+                    parts.push(format!("wrote {}", s.written.join(", ")));
+                }
+                if !s.kept.is_empty() {
+                    parts.push(format!("kept your {}", s.kept.join(", ")));
+                }
+                Ok(ActionOutcome {
+                    summary: format!(
+                        "{} in {}: read README.md there, write the TODOs, then check",
+                        parts.join("; "),
+                        s.folder
+                    ),
+                    created: vec![],
+                })
+            }
+            Action::ExerciseCheck { exercise } => {
+                let r = ex.check(lab, exercise)?;
+                let summary = match r.first_failure() {
+                    None => format!(
+                        "{exercise}: all {} checks passed ({} ms)",
+                        r.checks.len(),
+                        r.millis
+                    ),
+                    Some(f) => format!(
+                        "{exercise}: {} of {} checks passed; {} failed: expected {}, got {}. Change: {}",
+                        r.checks.len() - 1,
+                        r.checks.len() + r.not_run.len(),
+                        f.name,
+                        f.expected,
+                        f.got,
+                        f.fix.as_deref().unwrap_or("-")
+                    ),
+                };
+                Ok(ActionOutcome {
+                    summary,
+                    created: r
+                        .attempt
+                        .map(|a| vec![format!("exercise attempt {a}")])
+                        .unwrap_or_default(),
+                })
+            }
             Action::Profile { dataset } => {
                 data_stage(sink, &format!("profiling {dataset}"), || {
                     let p = lab.profile(&DataSource::Catalog {

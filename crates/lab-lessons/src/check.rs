@@ -131,6 +131,9 @@ pub enum Predicate {
     /// version, and a running deployment of that version that answers
     /// `/v2/health/ready` with 200.
     OwnData {},
+    /// A check of `exercise` (the learner's own Python) that passed since
+    /// the lesson started, recorded by `lab-exercises`.
+    Exercise { exercise: String },
     /// Two finished runs on `dataset` with `model` and the same seed whose
     /// model files are byte for byte the same, and one with another seed.
     Reproducible { dataset: String, model: String },
@@ -238,6 +241,7 @@ impl Predicate {
                 };
             }
             Predicate::OwnData {} => return Ok(()),
+            Predicate::Exercise { exercise } => return crate::action::exercise_exists(exercise),
             Predicate::ClientRuns {
                 experiment,
                 count,
@@ -833,6 +837,42 @@ impl Predicate {
                     } else {
                         vec![]
                     },
+                ))
+            }
+            Predicate::Exercise { exercise } => {
+                let attempts: Vec<_> = lab
+                    .exercise_attempts(Some(exercise))?
+                    .into_iter()
+                    .filter(|a| a.at >= since)
+                    .collect();
+                let passed = attempts.iter().rev().find(|a| a.passed);
+                let found = match (passed, attempts.last()) {
+                    (Some(a), _) => format!(
+                        "attempt {} passed ({} of {} checks since you started)",
+                        a.attempt_id,
+                        attempts.iter().filter(|a| a.passed).count(),
+                        attempts.len()
+                    ),
+                    (None, Some(last)) => {
+                        let first = last.detail["checks"]
+                            .as_array()
+                            .and_then(|c| c.iter().find(|c| c["passed"] == false))
+                            .and_then(|c| c["name"].as_str())
+                            .unwrap_or("?")
+                            .to_string();
+                        format!(
+                            "{} checks since you started, none passed (the latest failed at `{first}`)",
+                            attempts.len()
+                        )
+                    }
+                    (None, None) => "not checked since you started".into(),
+                };
+                Ok((
+                    passed.is_some(),
+                    found,
+                    passed
+                        .map(|a| vec![format!("exercise attempt {}", a.attempt_id)])
+                        .unwrap_or_default(),
                 ))
             }
             Predicate::OwnData {} => {

@@ -18,6 +18,12 @@ pub const LESSONS_ENV: &str = "MLOPS_LAB_LESSONS";
 pub struct Course {
     pub dir: PathBuf,
     lessons: Vec<Lesson>,
+    /// The learner's exercise workspace (`None`: `MLOPS_LAB_WORKSPACE`,
+    /// else `~/mlops-lab-workspace`).
+    pub workspace: Option<PathBuf>,
+    /// The Python exercises run with (`None`: `MLOPS_LAB_PYTHON`, else the
+    /// lab home's managed venv).
+    pub python: Option<PathBuf>,
 }
 
 /// A lesson in the roadmap, with the learner's status.
@@ -127,7 +133,24 @@ impl Course {
         Ok(Course {
             dir: dir.to_path_buf(),
             lessons,
+            workspace: None,
+            python: None,
         })
+    }
+
+    /// The exercises in the learner's workspace, with the learner's Python.
+    pub fn exercises(&self, lab: &Lab) -> Result<lab_exercises::Exercises> {
+        let mut ex = lab_exercises::Exercises::new(
+            lab,
+            lab_exercises::Workspace::resolve(self.workspace.clone())?,
+        );
+        if let Some(p) = &self.python {
+            ex.python = lab_exercises::PythonEnv {
+                venv: None,
+                interpreter: p.clone(),
+            };
+        }
+        Ok(ex)
     }
 
     /// The shipped lessons (see [`LESSONS_ENV`]).
@@ -226,6 +249,40 @@ impl Course {
                         format!("check `{}`: {m}", c.name),
                     )
                 })?;
+                // An exercise is bound to one lesson's checkpoint, and the
+                // lesson has the steps that start and check it.
+                if let crate::check::Predicate::Exercise { exercise } = &c.predicate {
+                    let bound = lab_exercises::CATALOGUE
+                        .iter()
+                        .find(|e| e.id == exercise)
+                        .map(|e| e.lesson);
+                    if bound != Some(l.id.as_str()) {
+                        return Err(fail(
+                            &format!("\"{}\"", c.name),
+                            format!(
+                                "check `{}`: exercise `{exercise}` belongs to lesson `{}`",
+                                c.name,
+                                bound.unwrap_or("?")
+                            ),
+                        ));
+                    }
+                    let has = |kind: &dyn Fn(&crate::Action) -> bool| {
+                        l.steps.iter().any(|s| kind(&s.action))
+                    };
+                    if !has(
+                        &|a| matches!(a, crate::Action::Exercise { exercise: e } if e == exercise),
+                    ) || !has(
+                        &|a| matches!(a, crate::Action::ExerciseCheck { exercise: e } if e == exercise),
+                    ) {
+                        return Err(fail(
+                            &format!("\"{}\"", c.name),
+                            format!(
+                                "check `{}`: the lesson needs a step that starts exercise `{exercise}` and one that checks it",
+                                c.name
+                            ),
+                        ));
+                    }
+                }
             }
             for q in &l.quiz {
                 match &q.answer {
@@ -332,7 +389,7 @@ impl Course {
             ))
         })?;
         lab.start_lesson(id)?;
-        let out = s.action.run(lab, sink)?;
+        let out = s.action.run(lab, &self.exercises(lab)?, sink)?;
         lab.record_lesson_event(
             id,
             "step",
@@ -532,8 +589,9 @@ impl Course {
         let lesson = self.lesson(id)?;
         lab.start_lesson(id)?;
         let mut done = Vec::new();
+        let ex = self.exercises(lab)?;
         for a in &lesson.solve {
-            done.push(a.run(lab, sink)?.summary);
+            done.push(a.run(lab, &ex, sink)?.summary);
         }
         if lab
             .lesson_state(id)?

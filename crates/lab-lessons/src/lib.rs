@@ -32,7 +32,7 @@ pub use course::{
     CheckReport, Course, HintShown, LessonDetail, LessonSummary, QuizResult, Recheck, StepResult,
 };
 pub use lesson::{Answer, Check, Concept, Lesson, Question, Step};
-pub use page::{CheckView, LessonPage, QuizView, Roadmap, StepView};
+pub use page::{CheckView, ExerciseView, LessonPage, QuizView, Roadmap, StepView};
 pub use report::{Evidence, LessonRecord, Report, Written};
 
 use std::path::PathBuf;
@@ -52,6 +52,8 @@ pub enum LessonError {
     NotFound(String),
     #[error(transparent)]
     Pipeline(#[from] lab_pipeline::PipelineError),
+    #[error(transparent)]
+    Exercise(#[from] lab_exercises::ExerciseError),
 }
 
 impl LessonError {
@@ -62,6 +64,7 @@ impl LessonError {
             LessonError::Invalid(_) => "invalid",
             LessonError::NotFound(_) => "not_found",
             LessonError::Pipeline(e) => e.code(),
+            LessonError::Exercise(_) => "exercise",
         }
     }
 
@@ -69,6 +72,7 @@ impl LessonError {
     pub fn to_wire(&self) -> lab_pipeline::WireError {
         match self {
             LessonError::Pipeline(e) => e.to_wire(),
+            LessonError::Exercise(e) => e.to_wire(),
             e => lab_pipeline::WireError {
                 code: e.code().into(),
                 message: e.to_string(),

@@ -51,6 +51,22 @@ pub struct LessonPage {
     pub quiz: Vec<QuizView>,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// The exercise in the learner's own Python the checkpoint names.
+    pub exercise: Option<ExerciseView>,
+}
+
+/// A lesson's exercise: where the learner's files are, and the latest
+/// check of them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExerciseView {
+    pub id: String,
+    pub title: String,
+    pub folder: String,
+    /// The starter files are there.
+    pub started: bool,
+    /// The check stages, in order.
+    pub checks: Vec<String>,
+    pub last: Option<lab_exercises::ExerciseReport>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,7 +188,30 @@ impl Course {
             .unwrap_or_default();
         let neighbour =
             |i: Option<usize>| i.and_then(|i| self.lessons().get(i)).map(|l| l.id.clone());
+        let exercise = match lesson.checks.iter().find_map(|c| match &c.predicate {
+            crate::Predicate::Exercise { exercise } => Some(exercise.clone()),
+            _ => None,
+        }) {
+            None => None,
+            Some(ex_id) => {
+                let ex = self.exercises(lab)?;
+                let e = ex.exercise(&ex_id)?;
+                let folder = ex.folder(&ex_id)?;
+                Some(ExerciseView {
+                    id: ex_id.clone(),
+                    title: e.title.into(),
+                    started: folder.join(e.files.last().map_or("", |f| f.0)).is_file(),
+                    folder: folder.display().to_string(),
+                    checks: e.checks.iter().map(|c| c.to_string()).collect(),
+                    last: lab
+                        .exercise_attempts(Some(&ex_id))?
+                        .pop()
+                        .and_then(|a| serde_json::from_value(a.detail).ok()),
+                })
+            }
+        };
         Ok(LessonPage {
+            exercise,
             id: lesson.id.clone(),
             title: lesson.title.clone(),
             month: lesson.month,

@@ -63,6 +63,7 @@ struct Known {
     retrains: BTreeSet<String>,
     alerts: BTreeSet<String>,
     windows: BTreeSet<String>,
+    exercises: BTreeSet<String>,
 }
 
 impl Known {
@@ -97,6 +98,12 @@ impl Known {
                     .map(|w| format!("window {}", w.window_id)),
             );
         }
+        let exercises = lab
+            .exercise_attempts(None)?
+            .into_iter()
+            .filter(|a| a.passed)
+            .map(|a| format!("exercise attempt {}", a.attempt_id))
+            .collect();
         Ok(Known {
             runs,
             versions,
@@ -104,6 +111,7 @@ impl Known {
             retrains,
             alerts,
             windows,
+            exercises,
         })
     }
 
@@ -127,6 +135,9 @@ impl Known {
         }
         if self.windows.contains(id) {
             return found(true, "monitoring window");
+        }
+        if self.exercises.contains(id) {
+            return found(true, "your code's check");
         }
         if let Some(d) = self.deployments.iter().find(|d| d.deployment_id == id) {
             return if d.status == lab_pipeline::DeploymentState::Running {

@@ -14,8 +14,48 @@ fn lab() -> (tempfile::TempDir, Lab) {
     (dir, lab)
 }
 
+/// The shipped course, its exercises in a workspace of the test's own and
+/// run with the tests' Python (`cargo xtask test` installs it:
+/// MLOPS_LAB_VENV).
 fn course() -> Course {
-    Course::load_default().unwrap()
+    let mut c = Course::load_default().unwrap();
+    static WORKSPACE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    c.workspace = Some(
+        WORKSPACE
+            .get_or_init(|| tempfile::tempdir().unwrap())
+            .path()
+            .into(),
+    );
+    let venv = std::env::var_os("MLOPS_LAB_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/mlops-lab/venv-tests")
+        });
+    c.python = Some(venv.join("bin/python"));
+    c
+}
+
+/// The learner's part the lab cannot do for them: each exercise the
+/// lesson's checkpoint names, written as the reference solution in
+/// `tests/exercises/` would be, then checked.
+fn do_exercises(c: &Course, lab: &Lab, lesson: &lab_lessons::Lesson) {
+    let ex = c.exercises(lab).unwrap();
+    for check in &lesson.checks {
+        if let lab_lessons::Predicate::Exercise { exercise } = &check.predicate {
+            ex.start(lab, exercise).unwrap();
+            let solution = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/exercises")
+                .join(exercise)
+                .join("solution");
+            for f in std::fs::read_dir(solution).unwrap() {
+                let f = f.unwrap();
+                std::fs::copy(f.path(), ex.folder(exercise).unwrap().join(f.file_name())).unwrap();
+            }
+            let r = ex.check(lab, exercise).unwrap();
+            assert!(r.passed, "{}: {r:#?}", lesson.id);
+        }
+    }
 }
 
 #[test]
@@ -172,6 +212,7 @@ fn every_checkpoint_fails_before_and_passes_after_its_solve_list() {
             );
         }
         c.skip(&lab, &l.id, &|_| {}).unwrap();
+        do_exercises(&c, &lab, l);
         let after = c.check(&lab, &l.id).unwrap();
         assert!(after.passed, "{}: {:#?}", l.id, after.verdicts);
         assert_eq!(after.status, "skipped", "{}: skipping is not passing", l.id);
@@ -187,9 +228,11 @@ fn work_done_before_the_lesson_started_does_not_count() {
     for l in c.lessons() {
         let (_d, lab) = lab();
         // Demo data: the whole lesson done before it is started.
+        let ex = c.exercises(&lab).unwrap();
         for a in &l.solve {
-            a.run(&lab, &|_| {}).unwrap();
+            a.run(&lab, &ex, &|_| {}).unwrap();
         }
+        do_exercises(&c, &lab, l);
         std::thread::sleep(std::time::Duration::from_millis(5));
         c.start(&lab, &l.id).unwrap();
         let r = c.check(&lab, &l.id).unwrap();
@@ -287,7 +330,7 @@ fn the_report_rechecks_evidence_and_the_last_lesson_rechecks_the_course() {
             },
             a => a.clone(),
         };
-        a.run(&lab, &|_| {}).unwrap();
+        a.run(&lab, &c.exercises(&lab).unwrap(), &|_| {}).unwrap();
     }
     let api = c.check(&lab, "m2-11-prediction-api").unwrap();
     assert!(api.passed, "{:#?}", api.verdicts);
