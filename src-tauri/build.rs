@@ -45,6 +45,10 @@ const COMMANDS: &[&str] = &[
     "lesson_skip",
     "lesson_reset",
     "lesson_report",
+    "python_status",
+    "python_setup",
+    "exercise_start",
+    "exercise_check",
 ];
 
 fn main() {

@@ -11,7 +11,7 @@ mod commands;
 mod state;
 mod views;
 
-use commands::{app, data, deployments, lessons, models, monitoring, pipeline, runs};
+use commands::{app, data, deployments, exercises, lessons, models, monitoring, pipeline, runs};
 pub use state::{AppLab, Jobs, UiError};
 
 /// Low-memory mode (`MLOPS_LAB_SOFTWARE_RENDERING=1`): the UI is tables,
@@ -88,5 +88,9 @@ pub fn builder<R: tauri::Runtime>(
             lessons::lesson_skip,
             lessons::lesson_reset,
             lessons::lesson_report,
+            exercises::python_status,
+            exercises::python_setup,
+            exercises::exercise_start,
+            exercises::exercise_check,
         ])
 }

@@ -2,7 +2,9 @@
 
 Usage: webdriver_app.py DRIVER_URL APP_BINARY SCREENSHOT_DIR STEP
 STEP is `train` (the Roadmap; lesson m1-02 started, its step run and its
-checkpoint passed in the Lesson view; then Home, Data: profile wine,
+checkpoint passed in the Lesson view; lesson m1-03's exercise checked
+from the Lesson view, failing untouched and passing with the solution
+(EXERCISE_FOLDER, EXERCISE_SOLUTION); then Home, Data: profile wine,
 train, see the run in Experiments) or `restart` (a fresh app: the lesson
 is still passed on the Roadmap, the run still in Experiments).
 Prints JSON with what it saw. Plain urllib: the protocol is small.
@@ -10,6 +12,8 @@ Prints JSON with what it saw. Plain urllib: the protocol is small.
 import base64
 import http.client
 import json
+import os
+import shutil
 import sys
 import time
 import urllib.error
@@ -124,6 +128,26 @@ try:
         click('.question[data-question="missing-sex"] .answer')
         seen["quiz"] = text('.question[data-question="missing-sex"] .quiz-result.ok')
         shot("lesson")
+        # An exercise in the learner's own Python, checked from the lesson
+        # view: the untouched starter fails at its first TODO; the learner's
+        # (here the reference) solution passes every check.
+        script('location.hash = "#lesson/m1-03-validate-clean"')
+        find('#exercise')
+        seen["python"] = text('#python-status .ok', timeout=60)
+        click("#exercise-start")
+        folder = Path(os.environ["EXERCISE_FOLDER"])
+        for _ in range(100):
+            if (folder / "clean.py").is_file():
+                break
+            time.sleep(0.1)
+        click("#exercise-check")
+        find("#exercise-summary.bad", timeout=120)
+        seen["exercise_first"] = script('const li = document.querySelector(".exercise-checks li.bad"); return [li.dataset.exerciseCheck, li.querySelector(".fix").textContent]')
+        shutil.copy(os.environ["EXERCISE_SOLUTION"], folder / "clean.py")
+        click("#exercise-check")
+        seen["exercise"] = text("#exercise-summary.ok", timeout=120)
+        seen["exercise_checks"] = script('return [...document.querySelectorAll(".exercise-checks li")].map((li) => li.className + " " + li.dataset.exerciseCheck)')
+        shot("exercise")
         click('nav a[data-view="home"]')
     else:
         # Continue opens the lesson where the learner stopped: the next one.

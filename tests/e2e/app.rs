@@ -102,6 +102,9 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
             ])
             .env("DISPLAY", &display)
             .env("MLOPS_LAB_HOME", lab.home())
+            // The exercises: a workspace of the test's own, the tests' Python.
+            .env("MLOPS_LAB_WORKSPACE", lab.workspace())
+            .env("MLOPS_LAB_PYTHON", venv().join("bin/python"))
             // The webview's storage (theme, caches) is the test's own too.
             // (beside the lab home: a lab home holds only what the lab makes)
             .env("XDG_DATA_HOME", webkit.path().join("xdg-data"))
@@ -125,6 +128,11 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
             .arg(&shots)
             .arg(name)
             .env("DISPLAY", &display)
+            .env("EXERCISE_FOLDER", lab.workspace().join("pandas-clean"))
+            .env(
+                "EXERCISE_SOLUTION",
+                repo_root().join("tests/exercises/pandas-clean/solution/clean.py"),
+            )
             .output()
             .unwrap();
         assert!(
@@ -191,6 +199,54 @@ fn the_app_trains_from_the_ui_and_remembers_the_run_after_a_restart() {
         trained["quiz"].as_str().unwrap().starts_with("✓ correct"),
         "{trained}"
     );
+    // The exercise, checked from the lesson view: per-check results.
+    assert!(
+        trained["python"].as_str().unwrap().contains("ready"),
+        "{trained}"
+    );
+    assert_eq!(trained["exercise_first"][0], "runs", "{trained}");
+    assert!(
+        trained["exercise_first"][1]
+            .as_str()
+            .unwrap()
+            .contains("TODO 1: drop the rows with a missing value"),
+        "{trained}"
+    );
+    assert!(
+        trained["exercise"]
+            .as_str()
+            .unwrap()
+            .starts_with("✓ Your code passed"),
+        "{trained}"
+    );
+    let checks: Vec<&str> = trained["exercise_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "ok runs",
+            "ok output",
+            "ok columns",
+            "ok rows",
+            "ok no-nulls",
+            "ok types",
+            "ok values"
+        ],
+        "{trained}"
+    );
+    let attempts: i64 = lab
+        .sqlite()
+        .query_row(
+            "SELECT COUNT(*) FROM exercise_attempts WHERE exercise_id = 'pandas-clean'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(attempts, 2);
     // All of it is in the lab's SQLite file.
     let status: String = lab
         .sqlite()

@@ -5,7 +5,7 @@ import { $ } from "./dom.js";
 
 const { invoke, Channel } = window.__TAURI__.core;
 
-export { invoke };
+export { Channel, invoke };
 
 // ---------------------------------------------------------------- toast
 // One style per message: an error never keeps a success style, nor the reverse.

@@ -4,7 +4,7 @@
 // checkpoint with one line per predicate, hints one level at a time, the
 // quiz, and the DevOps concept it maps to.
 import { $, $$, copyText, html, raw, setHtml, when } from "../lib/dom.js";
-import { call, longWork, toastOk } from "../lib/ipc.js";
+import { Channel, call, invoke, longWork, newJob, toastOk } from "../lib/ipc.js";
 import { STATUS } from "./roadmap.js";
 
 const statusPill = (status) => {
@@ -42,6 +42,45 @@ const verdictList = (c) =>
           }</li>`,
       )}</ul>`
     : html`<p class="muted" id="check-summary">Not checked yet.</p>`;
+
+const exerciseResults = (r, planned) =>
+  r
+    ? html`<p class="${r.passed ? "ok" : "bad"}" id="exercise-summary">${
+        r.passed ? "✓ Your code passed" : "✗ Not yet: change what the first ✗ says"
+      } <span class="muted small">(${r.millis} ms)</span></p>
+      <ul class="verdicts exercise-checks">${r.checks.map(
+        (c) => html`<li class="${c.passed ? "ok" : "bad"}" data-exercise-check="${c.name}">
+          ${c.passed ? "✓" : "✗"} <strong>${c.name}</strong>: <code>${c.ran}</code>
+          <div class="small">expected: ${c.expected}</div>
+          <div class="small">got: ${c.got}</div>
+          ${c.fix ? html`<div class="small fix"><strong>change:</strong> ${c.fix}</div>` : ""}</li>`,
+      )}${r.not_run.map(
+        (n) =>
+          html`<li class="muted" data-exercise-check="${n}">· <strong>${n}</strong>: not run (it needs the checks before it)</li>`,
+      )}</ul>${(r.figures ?? []).map(([k, v]) => html`<p class="small">${k}: ${v}</p>`)}`
+    : html`<p class="muted" id="exercise-summary">Not checked yet. Checks, in order: ${planned.join(", ")}.</p>`;
+
+const exerciseCard = (x) =>
+  x
+    ? html`<div class="card" id="exercise"><h2>Exercise: your own Python</h2>
+      <p>${x.title}</p>
+      <p class="small">Your files: <code id="exercise-folder">${x.folder}</code>
+        <button type="button" class="small ghost" id="copy-folder">Copy path</button></p>
+      <div id="python-status" class="small muted">Looking at your Python…</div>
+      <ul class="events" id="python-log" aria-live="polite"></ul>
+      <div class="row"><button type="button" id="exercise-start">${
+        x.started ? "Write missing starter files" : "Write the starter files"
+      }</button>
+        <button type="button" id="exercise-check">Check my code</button>
+        <button type="button" class="ghost" id="exercise-cancel" hidden>Cancel</button></div>
+      <div id="exercise-results" aria-live="polite">${exerciseResults(x.last, x.checks)}</div></div>`
+    : "";
+
+const pythonStatus = (d) =>
+  d.ready
+    ? html`<span class="ok">✓ Python ${d.version} with the pinned packages: ready.</span>`
+    : html`<span class="bad">✗ ${d.problems.join(" ")}</span>
+      <div><button type="button" class="small" id="python-setup">Set up Python</button></div>`;
 
 const quizItem = (q) =>
   html`<li class="question" data-question="${q.id}"><p>${raw(q.question)}</p>${
@@ -81,6 +120,7 @@ function page(p) {
       <aside class="lesson-side">
         <div class="card" id="steps"><h2>Steps</h2>
           <ol class="steps">${p.steps.map(stepCard)}</ol></div>
+        ${exerciseCard(p.exercise)}
         <div class="card" id="checkpoint"><h2>Checkpoint</h2>
           <p class="muted small">Checks: ${p.checks.join(", ")}</p>
           <div id="verdicts">${verdictList(p.last_check)}</div>
@@ -130,7 +170,78 @@ async function refresh(el, id) {
   return p;
 }
 
+async function showPython(el) {
+  const box = $("#python-status", el);
+  if (!box) return;
+  try {
+    const d = await call("python_status", { job: newJob("python-status") });
+    setHtml(box, pythonStatus(d));
+  } catch (e) {
+    box.textContent = e?.message ?? String(e);
+    return;
+  }
+  $("#python-setup", el)?.addEventListener("click", async (ev) => {
+    const log = $("#python-log", el);
+    log.replaceChildren();
+    const onLine = new Channel();
+    onLine.onmessage = (line) => {
+      const li = document.createElement("li");
+      li.textContent = line;
+      log.append(li);
+      log.scrollTop = log.scrollHeight;
+    };
+    ev.currentTarget.disabled = true;
+    try {
+      await call("python_setup", { job: "python-setup", onLine });
+      toastOk("Your Python is ready: the exercises run offline from now on.");
+    } catch {
+      // shown in the toast
+    }
+    await showPython(el);
+  });
+}
+
+function wireExercise(el, p) {
+  const x = p.exercise;
+  if (!x) return;
+  showPython(el);
+  $("#copy-folder", el).onclick = async () => {
+    await copyText(x.folder);
+    toastOk("Copied the folder's path.");
+  };
+  $("#exercise-start", el).onclick = async () => {
+    const r = await call("exercise_start", { job: newJob("exercise-start"), id: x.id });
+    toastOk(
+      r.written.length
+        ? `Wrote ${r.written.join(", ")} in ${r.folder}: open README.md there.`
+        : `Your files are there already (${r.kept.join(", ")}): nothing was overwritten.`,
+    );
+  };
+  $("#exercise-check", el).onclick = async () => {
+    const b = $("#exercise-check", el);
+    const cancel = $("#exercise-cancel", el);
+    const job = `exercise-check-${x.id}`;
+    b.disabled = true;
+    cancel.hidden = false;
+    cancel.onclick = () => invoke("cancel", { job });
+    setHtml(
+      $("#exercise-results", el),
+      html`<p class="muted" id="exercise-running">Running your code…</p>`,
+    );
+    try {
+      const r = await call("exercise_check", { job, id: x.id });
+      setHtml($("#exercise-results", el), exerciseResults(r, x.checks));
+    } catch (e) {
+      setHtml($("#exercise-results", el), html`<p class="bad">${e?.message ?? String(e)}</p>`);
+    } finally {
+      b.disabled = false;
+      cancel.hidden = true;
+    }
+  };
+}
+
 function wire(el, p) {
+  wireExercise(el, p);
   $("#start-lesson", el)?.addEventListener("click", async () => {
     await call("lesson_start", { id: p.id });
     await refresh(el, p.id);

@@ -25,12 +25,12 @@ impl AppCourse {
         }))
     }
 
-    fn get(&self) -> UiResult<Arc<Course>> {
+    pub(crate) fn get(&self) -> UiResult<Arc<Course>> {
         self.0.clone()
     }
 }
 
-fn lesson_error(e: LessonError) -> UiError {
+pub(crate) fn lesson_error(e: LessonError) -> UiError {
     let w = e.to_wire();
     UiError {
         code: w.code,

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod data;
 pub mod deployments;
+pub mod exercises;
 pub mod lessons;
 pub mod models;
 pub mod monitoring;
