@@ -523,7 +523,10 @@ fn the_mlflow_lesson_passes_with_mlflows_own_client_running_the_guides_script() 
     assert!(printed.contains("accuracy 0.7400"), "{printed}");
     // The script's runs pass their checks; the learner's own train.py (the
     // exercise) is still to write.
-    let out = lab.cmd(&["lessons", "check", id, "--json"]).output().unwrap();
+    let out = lab
+        .cmd(&["lessons", "check", id, "--json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for v in check["verdicts"].as_array().unwrap() {

@@ -22,7 +22,7 @@ pub const PYTHON_ENV: &str = "MLOPS_LAB_PYTHON";
 pub const BASE_PYTHON_ENV: &str = "MLOPS_LAB_BASE_PYTHON";
 
 /// The oldest Python the pinned packages support.
-pub const MIN_VERSION: (u32, u32) = (3, 10);
+pub const MIN_VERSION: (u32, u32) = (3, 11);
 
 /// One pinned package: name and version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

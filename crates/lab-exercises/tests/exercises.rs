@@ -143,7 +143,7 @@ fn plausible_wrong_solutions_fail_with_their_own_message() {
     s.ex.start(&s.lab, "pandas-clean").unwrap();
     s.ex.start(&s.lab, "drift-by-hand").unwrap();
     s.ex.start(&s.lab, "sklearn-mlflow").unwrap();
-    let cases: [(&str, &str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str, &str); 10] = [
         (
             "pandas-clean",
             "wrong-drops-column",
@@ -186,6 +186,12 @@ fn plausible_wrong_solutions_fail_with_their_own_message() {
             "wrong-not-registered",
             "registered",
             "registered_model_name=\"wine-yours\"",
+        ),
+        (
+            "sklearn-mlflow",
+            "wrong-hardcoded-uri",
+            "runs",
+            "the lab sets MLFLOW_TRACKING_URI",
         ),
         (
             "sklearn-mlflow",

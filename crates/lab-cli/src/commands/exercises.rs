@@ -12,16 +12,16 @@ use super::Ctx;
 use crate::cli::{ExercisesCommand, PythonCommand};
 use crate::print::exercises::{Checked, Setup};
 
-/// Ctrl-C sets the cancel flag: what the lab started is stopped, and the
-/// command ends (a second Ctrl-C ends it at once).
+/// Ctrl-C (or SIGTERM, SIGHUP: a closed terminal, `timeout`) sets the
+/// cancel flag: what the lab started is stopped, its process group with
+/// it, and the command ends (a second signal ends it at once).
 fn on_ctrl_c(ex: &Exercises) {
-    let flag = Arc::clone(&ex.cancel);
-    let _ = signal_hook::flag::register_conditional_shutdown(
-        signal_hook::consts::SIGINT,
-        130,
-        Arc::clone(&flag),
-    );
-    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, flag);
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        let flag = Arc::clone(&ex.cancel);
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&flag));
+        let _ = signal_hook::flag::register(sig, flag);
+    }
 }
 
 pub(super) fn python(ctx: &Ctx, command: PythonCommand) -> Result<ExitCode> {

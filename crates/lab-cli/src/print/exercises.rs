@@ -126,7 +126,13 @@ impl Render for Checked<'_> {
             writeln!(out, "   {k}: {v}")?;
         }
         if r.passed {
-            writeln!(out, "Passed: recorded for lesson {}.", r.lesson)
+            writeln!(
+                out,
+                "Passed (attempt {}). It counts for lesson {}'s checkpoint if you started the lesson before this check (mlops-lab lessons start {}).",
+                r.attempt.unwrap_or_default(),
+                r.lesson,
+                r.lesson
+            )
         } else {
             writeln!(
                 out,

@@ -229,7 +229,7 @@ fn check(ctx: &Ctx, checks: &mut Checks) {
 
 /// Which common binning gives `got`, and how it differs from the lab's.
 fn explain_psi(got: f64, r: &[f64], c: &[f64]) -> String {
-    let variants: [(&str, f64); 5] = [
+    let variants: [(&str, f64); 7] = [
         (
             "Yours matches bins closed on the left, [a, b) (np.searchsorted(..., side=\"right\") or np.digitize): the lab's bins are closed on the right, (a, b], so a value equal to an edge goes to the lower bin",
             psi_with(r, c, quantile_edges(r, true), Closed::Left, Floor::Share),
@@ -245,6 +245,14 @@ fn explain_psi(got: f64, r: &[f64], c: &[f64]) -> String {
         (
             "Yours matches np.histogram's equal-width bins, which drop the current values outside the reference's range: the lab's outer bins are open, so every value counts",
             histogram_psi(r, c),
+        ),
+        (
+            "Yours matches np.histogram's equal-width bins over the reference's range, shares of all the values: the lab bins by the reference's deciles, and its outer bins are open, so no value falls outside",
+            histogram_psi_all(r, c),
+        ),
+        (
+            "Yours matches 10 equal-width bins over both samples' range: the lab bins by the reference's deciles (the reference alone decides the bins)",
+            psi_with(r, c, width_edges_both(r, c), Closed::Right, Floor::Share),
         ),
         (
             "Yours matches adding 0.0001 to every share: the lab raises only the shares below 0.0001 to 0.0001",
@@ -272,6 +280,13 @@ fn quantile_edges(r: &[f64], merge: bool) -> Vec<f64> {
 
 fn width_edges(r: &[f64]) -> Vec<f64> {
     let (lo, hi) = (r[0], r[r.len() - 1]);
+    (1..BINS)
+        .map(|k| lo + (hi - lo) * k as f64 / BINS as f64)
+        .collect()
+}
+
+fn width_edges_both(r: &[f64], c: &[f64]) -> Vec<f64> {
+    let (lo, hi) = (r[0].min(c[0]), r[r.len() - 1].max(c[c.len() - 1]));
     (1..BINS)
         .map(|k| lo + (hi - lo) * k as f64 / BINS as f64)
         .collect()
@@ -335,6 +350,28 @@ fn histogram_psi(r: &[f64], c: &[f64]) -> f64 {
         counts
             .iter()
             .map(|&n| (n as f64 / kept.max(1) as f64).max(stats::PSI_FLOOR))
+            .collect()
+    };
+    let (a, b) = (share(r), share(c));
+    a.iter().zip(&b).map(|(r, c)| (c - r) * (c / r).ln()).sum()
+}
+
+/// As [`histogram_psi`], but each share of the whole sample (`len(x)`), the
+/// values outside the reference's range counted in none.
+fn histogram_psi_all(r: &[f64], c: &[f64]) -> f64 {
+    let (lo, hi) = (r[0], r[r.len() - 1]);
+    let step = (hi - lo) / BINS as f64;
+    let inner: Vec<f64> = (1..BINS).map(|k| k as f64 * step + lo).collect();
+    let share = |xs: &[f64]| -> Vec<f64> {
+        let mut counts = [0usize; BINS];
+        for &x in xs {
+            if (lo..=hi).contains(&x) {
+                counts[inner.partition_point(|e| *e <= x)] += 1;
+            }
+        }
+        counts
+            .iter()
+            .map(|&n| (n as f64 / xs.len() as f64).max(stats::PSI_FLOOR))
             .collect()
     };
     let (a, b) = (share(r), share(c));

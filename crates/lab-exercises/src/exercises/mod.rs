@@ -100,7 +100,9 @@ pub(crate) fn run_script_with(
     args: &[&str],
     env: &[(&str, String)],
 ) -> Option<Finished> {
-    let shown = format!("python {script} {}", args.join(" "));
+    let shown = format!("python {script} {}", args.join(" "))
+        .trim_end()
+        .to_string();
     let expected = format!("exits 0 within {} s", ctx.limit.as_secs());
     if !ctx.dir.join(script).is_file() {
         checks.fail(
@@ -147,9 +149,18 @@ pub(crate) fn run_script_with(
             "check again when you are ready".to_string(),
         )
     } else if done.timed_out {
+        let tail = done.tail(3);
         (
-            format!("still running after {} s: stopped", ctx.limit.as_secs()),
-            "it must finish by itself: look for an endless loop or a wait for input".to_string(),
+            format!(
+                "still running after {} s: stopped{}",
+                ctx.limit.as_secs(),
+                if tail.trim().is_empty() {
+                    "; it printed nothing".to_string()
+                } else {
+                    format!("; its last output: {}", tail.trim())
+                }
+            ),
+            "it must finish by itself: look for an endless loop, a wait for input, or a connection to a server that is not there (use the addresses the lab gives, e.g. MLFLOW_TRACKING_URI)".to_string(),
         )
     } else {
         let last = last_error_line(&done);

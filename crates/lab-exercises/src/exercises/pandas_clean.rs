@@ -345,8 +345,24 @@ fn check(ctx: &Ctx, checks: &mut Checks) {
         let fix = if col.starts_with("island_") && got_kind == "boolean" {
             "pd.get_dummies gives True/False by default: pass dtype=int".to_string()
         } else if want_kind == "integer" && got_kind == "float" {
+            let floats: Vec<&str> = wrong
+                .iter()
+                .filter(|(_, w, g)| *w == "integer" && *g == "float")
+                .map(|(c, _, _)| c.as_str())
+                .collect();
+            let example = match &got[col].values {
+                Values::Num(v) => v.iter().flatten().next().map(|x| format!("{x:.1}")),
+                Values::Text(_) => None,
+            }
+            .unwrap_or_default();
             format!(
-                "{col} is written as 181.0: after dropping the missing rows, df[\"{col}\"] = df[\"{col}\"].astype(\"int64\")"
+                "{} written as floats ({col}: {example}): after dropping the missing rows, df.astype({{{}}})",
+                floats.join(" and "),
+                floats
+                    .iter()
+                    .map(|c| format!("\"{c}\": \"int64\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         } else {
             format!("{col} should be {want_kind}: keep it as the input has it")

@@ -128,7 +128,24 @@ fn check(ctx: &Ctx, checks: &mut Checks) {
         }
     };
     let uri = server.uri();
-    let env = [("MLFLOW_TRACKING_URI", uri.clone())];
+    // MLflow's client retries an unreachable server for minutes: fail fast.
+    let env = [
+        ("MLFLOW_TRACKING_URI", uri.clone()),
+        ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0".to_string()),
+        ("MLFLOW_HTTP_REQUEST_TIMEOUT", "20".to_string()),
+    ];
+    let script = std::fs::read_to_string(ctx.dir.join(SCRIPT)).unwrap_or_default();
+    if script.contains("set_tracking_uri") {
+        checks.fail(
+            "runs",
+            format!("read {SCRIPT}"),
+            "no tracking URI in the script",
+            "mlflow.set_tracking_uri(...) in train.py",
+            "remove mlflow.set_tracking_uri: the lab sets MLFLOW_TRACKING_URI to its own tracking server (a free port) for each check, as a CI job's environment would",
+        );
+        server.stop();
+        return;
+    }
     let started = now_ms();
     if run_script_with(ctx, checks, SCRIPT, &[], &env).is_none() {
         server.stop();

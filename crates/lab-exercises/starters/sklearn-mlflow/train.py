@@ -3,7 +3,7 @@ tracking server (MLOps Lab exercise sklearn-mlflow).
 
 The lab runs:  python train.py
 with MLFLOW_TRACKING_URI set to its own tracking server (a free port on
-127.0.0.1, for the check's duration). Written for scikit-learn 1.9.1,
+127.0.0.1, for the check's duration): do not set a tracking URI here. Written for scikit-learn 1.9.1,
 mlflow-skinny 3.17.2 and pandas 3.1.1. README.md has the task; fill in the
 TODO.
 """
