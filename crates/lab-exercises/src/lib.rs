@@ -123,6 +123,11 @@ impl Exercises {
             .ok_or_else(|| ExerciseError::Unknown(id.into()))
     }
 
+    /// Has the learner started `id` (its folder exists)?
+    pub fn started(&self, id: &str) -> Result<bool> {
+        Ok(self.folder(id)?.is_dir())
+    }
+
     pub fn folder(&self, id: &str) -> Result<PathBuf> {
         Ok(self.workspace.folder(self.exercise(id)?.id))
     }

@@ -200,7 +200,7 @@ impl Course {
                 Some(ExerciseView {
                     id: ex_id.clone(),
                     title: e.title.into(),
-                    started: folder.join(e.files.last().map_or("", |f| f.0)).is_file(),
+                    started: ex.started(&ex_id)?,
                     folder: folder.display().to_string(),
                     checks: e.checks.iter().map(|c| c.to_string()).collect(),
                     last: lab

@@ -9,12 +9,9 @@ use tauri::ipc::Channel;
 use super::lessons::{AppCourse, lesson_error};
 use crate::state::{AppLab, Jobs, UiError, UiResult, with_job};
 
+/// An exercise's error as the UI receives it (through the course's).
 fn exercise_error(e: ExerciseError) -> UiError {
-    let w = e.to_wire();
-    UiError {
-        code: w.code,
-        message: w.message,
-    }
+    lesson_error(e.into())
 }
 
 /// What the learner's Python holds (the same as `mlops-lab python doctor`).

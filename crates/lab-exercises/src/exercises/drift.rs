@@ -240,19 +240,31 @@ fn explain_psi(got: f64, r: &[f64], c: &[f64]) -> String {
         ),
         (
             "Yours matches 10 equal-width bins over the reference's range (np.histogram): the lab bins by the reference's deciles, so each bin holds a tenth of the reference",
-            psi_with(r, c, width_edges(r), Closed::Right, Floor::Share),
+            psi_with(
+                r,
+                c,
+                width_edges(r[0], r[r.len() - 1]),
+                Closed::Right,
+                Floor::Share,
+            ),
         ),
         (
             "Yours matches np.histogram's equal-width bins, which drop the current values outside the reference's range: the lab's outer bins are open, so every value counts",
-            histogram_psi(r, c),
+            histogram_psi(r, c, false),
         ),
         (
             "Yours matches np.histogram's equal-width bins over the reference's range, shares of all the values: the lab bins by the reference's deciles, and its outer bins are open, so no value falls outside",
-            histogram_psi_all(r, c),
+            histogram_psi(r, c, true),
         ),
         (
             "Yours matches 10 equal-width bins over both samples' range: the lab bins by the reference's deciles (the reference alone decides the bins)",
-            psi_with(r, c, width_edges_both(r, c), Closed::Right, Floor::Share),
+            psi_with(
+                r,
+                c,
+                width_edges(r[0].min(c[0]), r[r.len() - 1].max(c[c.len() - 1])),
+                Closed::Right,
+                Floor::Share,
+            ),
         ),
         (
             "Yours matches adding 0.0001 to every share: the lab raises only the shares below 0.0001 to 0.0001",
@@ -278,15 +290,8 @@ fn quantile_edges(r: &[f64], merge: bool) -> Vec<f64> {
     e
 }
 
-fn width_edges(r: &[f64]) -> Vec<f64> {
-    let (lo, hi) = (r[0], r[r.len() - 1]);
-    (1..BINS)
-        .map(|k| lo + (hi - lo) * k as f64 / BINS as f64)
-        .collect()
-}
-
-fn width_edges_both(r: &[f64], c: &[f64]) -> Vec<f64> {
-    let (lo, hi) = (r[0].min(c[0]), r[r.len() - 1].max(c[c.len() - 1]));
+/// The inner edges of 10 equal-width bins over `lo..=hi`.
+fn width_edges(lo: f64, hi: f64) -> Vec<f64> {
     (1..BINS)
         .map(|k| lo + (hi - lo) * k as f64 / BINS as f64)
         .collect()
@@ -303,7 +308,7 @@ enum Floor {
 }
 
 fn psi_with(r: &[f64], c: &[f64], edges: Vec<f64>, closed: Closed, floor: Floor) -> f64 {
-    let share = |xs: &[f64]| -> Vec<f64> {
+    psi_of(r, c, |xs| {
         let mut counts = vec![0usize; edges.len() + 1];
         for &x in xs {
             let k = match closed {
@@ -317,63 +322,47 @@ fn psi_with(r: &[f64], c: &[f64], edges: Vec<f64>, closed: Closed, floor: Floor)
             .map(|&n| {
                 let s = n as f64 / xs.len() as f64;
                 match floor {
-                    Floor::Share => s.max(stats::PSI_FLOOR),
+                    // psi_of raises what is below the floor.
+                    Floor::Share => s,
                     Floor::Add => s + stats::PSI_FLOOR,
                 }
             })
             .collect()
-    };
-    let (a, b) = (share(r), share(c));
+    })
+}
+
+/// The PSI of `shares`, each sample's shares floored at the lab's floor.
+fn psi_of(r: &[f64], c: &[f64], shares: impl Fn(&[f64]) -> Vec<f64>) -> f64 {
+    let floor =
+        |v: Vec<f64>| -> Vec<f64> { v.into_iter().map(|s| s.max(stats::PSI_FLOOR)).collect() };
+    let (a, b) = (floor(shares(r)), floor(shares(c)));
     a.iter().zip(&b).map(|(r, c)| (c - r) * (c / r).ln()).sum()
 }
 
 /// `np.histogram(reference, bins=10)`, then the current sample over the
 /// same edges: equal width over the reference's range (NumPy's `linspace`
 /// edges, so a value on an edge falls as NumPy puts it), bins closed on
-/// the left but the last, values outside the range dropped, shares of the
-/// values kept, floored.
-fn histogram_psi(r: &[f64], c: &[f64]) -> f64 {
+/// the left but the last, values outside the range in no bin. Shares of
+/// the values kept (`counts / counts.sum()`) or, with `of_all`, of the
+/// whole sample (`counts / len(x)`).
+fn histogram_psi(r: &[f64], c: &[f64], of_all: bool) -> f64 {
     let (lo, hi) = (r[0], r[r.len() - 1]);
     let step = (hi - lo) / BINS as f64;
     // np.linspace(lo, hi, BINS + 1): k * step + lo, the last one exactly hi.
     let inner: Vec<f64> = (1..BINS).map(|k| k as f64 * step + lo).collect();
-    let share = |xs: &[f64]| -> Vec<f64> {
+    psi_of(r, c, |xs| {
         let mut counts = [0usize; BINS];
-        let mut kept = 0usize;
-        for &x in xs {
-            if x < lo || x > hi {
-                continue;
-            }
+        for &x in xs.iter().filter(|x| (lo..=hi).contains(*x)) {
             counts[inner.partition_point(|e| *e <= x)] += 1;
-            kept += 1;
         }
+        let total = if of_all {
+            xs.len()
+        } else {
+            counts.iter().sum::<usize>()
+        };
         counts
             .iter()
-            .map(|&n| (n as f64 / kept.max(1) as f64).max(stats::PSI_FLOOR))
+            .map(|&n| n as f64 / total.max(1) as f64)
             .collect()
-    };
-    let (a, b) = (share(r), share(c));
-    a.iter().zip(&b).map(|(r, c)| (c - r) * (c / r).ln()).sum()
-}
-
-/// As [`histogram_psi`], but each share of the whole sample (`len(x)`), the
-/// values outside the reference's range counted in none.
-fn histogram_psi_all(r: &[f64], c: &[f64]) -> f64 {
-    let (lo, hi) = (r[0], r[r.len() - 1]);
-    let step = (hi - lo) / BINS as f64;
-    let inner: Vec<f64> = (1..BINS).map(|k| k as f64 * step + lo).collect();
-    let share = |xs: &[f64]| -> Vec<f64> {
-        let mut counts = [0usize; BINS];
-        for &x in xs {
-            if (lo..=hi).contains(&x) {
-                counts[inner.partition_point(|e| *e <= x)] += 1;
-            }
-        }
-        counts
-            .iter()
-            .map(|&n| (n as f64 / xs.len() as f64).max(stats::PSI_FLOOR))
-            .collect()
-    };
-    let (a, b) = (share(r), share(c));
-    a.iter().zip(&b).map(|(r, c)| (c - r) * (c / r).ln()).sum()
+    })
 }
