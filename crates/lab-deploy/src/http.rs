@@ -237,7 +237,7 @@ pub(crate) async fn get_async(endpoint: &str, path: &str) -> Result<HttpResponse
     request_with_headers(endpoint, "GET", path, None, &[], b"").await
 }
 
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+pub(crate) fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

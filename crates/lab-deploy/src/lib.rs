@@ -26,7 +26,7 @@ pub use binary::{
 pub use gateway::{GATEWAY_TOKEN_ENV, Gateway, GatewayStatus, start_gateway};
 pub use http::{Exchange, HttpResponse, MAX_RESPONSE_BYTES, exchange, get, post};
 pub use image::{ImageInfo, dockerfile, image_tag, steps_dockerfile, write_build_context};
-pub use load::{LoadRequest, Outcome, run_load};
+pub use load::{LoadRequest, Outcome, load_closed, run_closed, run_load};
 pub use process::{OwnedProcess, Terminated};
 
 /// Label every container and image of ours carries; nothing without it is

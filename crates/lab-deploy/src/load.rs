@@ -1,7 +1,7 @@
 //! A small HTTP load generator: requests at a fixed rate, each timed.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -72,22 +72,7 @@ pub async fn run_load(
             let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
             drop(permit);
             counter.fetch_add(1, Ordering::Relaxed);
-            match r {
-                Ok(r) => Outcome {
-                    request_id: req.request_id,
-                    status: r.status,
-                    latency_ms,
-                    body: r.body,
-                    error: None,
-                },
-                Err(e) => Outcome {
-                    request_id: req.request_id,
-                    status: 0,
-                    latency_ms,
-                    body: String::new(),
-                    error: Some(e.to_string()),
-                },
-            }
+            outcome(req.request_id, r, latency_ms)
         }));
         progress(done.load(Ordering::Relaxed), total);
     }
@@ -106,6 +91,76 @@ pub async fn run_load(
         progress(out.len().max(done.load(Ordering::Relaxed)), total);
     }
     out
+}
+
+fn outcome(request_id: String, r: crate::Result<http::HttpResponse>, latency_ms: f64) -> Outcome {
+    match r {
+        Ok(r) => Outcome {
+            request_id,
+            status: r.status,
+            latency_ms,
+            body: r.body,
+            error: None,
+        },
+        Err(e) => Outcome {
+            request_id,
+            status: 0,
+            latency_ms,
+            body: String::new(),
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+/// Send `requests` from `connections` workers, each sending its next
+/// request as soon as its previous answer arrived (a closed loop, as wrk
+/// does), over kept-alive connections: the server's throughput at that
+/// concurrency. Returns the outcomes in request order and the wall time from
+/// the first request to the last answer. When `stop` is set no further
+/// request is sent.
+pub async fn run_closed(
+    endpoint: &str,
+    requests: &[LoadRequest],
+    connections: usize,
+    stop: &AtomicBool,
+) -> (Vec<Outcome>, Duration) {
+    let client = http::client();
+    let next = AtomicUsize::new(0);
+    let start = Instant::now();
+    let worker = || async {
+        let mut mine = vec![];
+        while !stop.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(req) = requests.get(i) else { break };
+            let out = http::Outgoing {
+                method: "POST",
+                path: &req.path,
+                content_type: Some(&req.content_type),
+                headers: &[("X-Request-Id", &req.request_id)],
+                body: req.body.as_bytes(),
+            };
+            let t = Instant::now();
+            let r = http::send(&client, endpoint, &out).await;
+            let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
+            mine.push((i, outcome(req.request_id.clone(), r, latency_ms)));
+        }
+        mine
+    };
+    let all = futures_util::future::join_all((0..connections.max(1)).map(|_| worker())).await;
+    let elapsed = start.elapsed();
+    let mut all: Vec<(usize, Outcome)> = all.into_iter().flatten().collect();
+    all.sort_by_key(|(i, _)| *i);
+    (all.into_iter().map(|(_, o)| o).collect(), elapsed)
+}
+
+/// [`run_closed`], blocking (on a runtime of its own: one thread).
+pub fn load_closed(
+    endpoint: &str,
+    requests: &[LoadRequest],
+    connections: usize,
+    stop: &AtomicBool,
+) -> (Vec<Outcome>, Duration) {
+    http::block_on(run_closed(endpoint, requests, connections, stop))
 }
 
 #[cfg(test)]
@@ -183,5 +238,35 @@ mod tests {
         // are reused, as wrk's are.
         let n = accepted.load(Ordering::SeqCst);
         assert!(n <= 50, "{n} connections for 200 requests");
+    }
+
+    #[test]
+    fn the_closed_loop_uses_its_connections_and_keeps_order() {
+        let (addr, accepted) = counting_server();
+        let requests: Vec<LoadRequest> = (0..300)
+            .map(|i| LoadRequest {
+                path: "/predict".into(),
+                content_type: "application/json".into(),
+                body: "{}".into(),
+                request_id: format!("r{i}"),
+            })
+            .collect();
+        let stop = AtomicBool::new(false);
+        let (out, elapsed) = load_closed(&addr, &requests, 4, &stop);
+        assert_eq!(out.len(), 300);
+        assert!(out.iter().all(|o| o.status == 200), "{:?}", out[0]);
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(i, o)| o.request_id == format!("r{i}"))
+        );
+        assert!(elapsed.as_nanos() > 0);
+        // Four workers reuse kept-alive connections: a few, not one per
+        // request (a connection is back in the pool just after its answer).
+        let n = accepted.load(Ordering::SeqCst);
+        assert!((1..=12).contains(&n), "{n} connections for 300 requests");
+        // A set stop sends nothing.
+        stop.store(true, Ordering::Relaxed);
+        assert!(load_closed(&addr, &requests, 4, &stop).0.is_empty());
     }
 }

@@ -131,6 +131,18 @@ impl Supervised {
         text_of(&self.out)
     }
 
+    /// What it wrote to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        text_of(&self.err)
+    }
+
+    /// A handle another thread (a watchdog) can kill the whole group with
+    /// while this guard lives. The child is reaped only by this guard, so
+    /// its process group id cannot be reused by another program meanwhile.
+    pub fn killer(&self) -> Option<GroupKiller> {
+        self.child.as_ref().map(|c| GroupKiller(c.id()))
+    }
+
     /// Still running (not exited)?
     pub fn running(&mut self) -> bool {
         self.child
@@ -217,6 +229,19 @@ impl Supervised {
 fn signal_group(child: &Child, sig: rustix::process::Signal) {
     if let Some(pgid) = rustix::process::Pid::from_raw(child.id() as i32) {
         let _ = rustix::process::kill_process_group(pgid, sig);
+    }
+}
+
+/// Kills a [`Supervised`] process group from another thread.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupKiller(u32);
+
+impl GroupKiller {
+    /// SIGKILL the whole group (the guard still reaps the child).
+    pub fn kill(&self) {
+        if let Some(pgid) = rustix::process::Pid::from_raw(self.0 as i32) {
+            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+        }
     }
 }
 

@@ -87,15 +87,33 @@ fn failure(r: &ExerciseReport) -> (&str, String, String) {
 #[test]
 fn untouched_starters_fail_with_their_first_todo() {
     let s = setup();
-    for (id, todo) in [
+    for (id, stage, todo) in [
         (
             "pandas-clean",
+            "runs",
             "TODO 1: drop the rows with a missing value in drop_missing()",
         ),
-        ("drift-by-hand", "TODO 1: return the KS statistic in ks()"),
+        (
+            "drift-by-hand",
+            "runs",
+            "TODO 1: return the KS statistic in ks()",
+        ),
         (
             "sklearn-mlflow",
+            "runs",
             "TODO: log a run in experiment exercise-wine and register the model in main()",
+        ),
+        // The pipeline's body runs when KFP builds its graph: TODO 1 first.
+        (
+            "kfp-component",
+            "runs",
+            "TODO 1: call train_wine and return its output in wine_pipeline()",
+        ),
+        // train.py is complete; the server starts; /health is the first TODO.
+        (
+            "fastapi-predict",
+            "health",
+            "TODO 1: answer {\"status\": \"ok\"} in health()",
         ),
     ] {
         let started = s.ex.start(&s.lab, id).unwrap();
@@ -106,21 +124,31 @@ fn untouched_starters_fail_with_their_first_todo() {
         let r = check(&s, id);
         assert!(!r.passed);
         let (name, got, fix) = failure(&r);
-        assert_eq!(name, "runs", "{id}: {r:#?}");
-        assert!(got.contains("NotImplementedError"), "{id}: {got}");
+        assert_eq!(name, stage, "{id}: {r:#?}");
+        if stage == "runs" {
+            assert!(got.contains("NotImplementedError"), "{id}: {got}");
+        } else {
+            assert!(got.starts_with("500"), "{id}: {got}");
+        }
         assert!(fix.starts_with(todo), "{id}: {fix}");
         assert!(!r.not_run.is_empty(), "{id}: the later stages are listed");
     }
     // Each check is recorded, failed.
     let attempts = s.lab.exercise_attempts(None).unwrap();
-    assert_eq!(attempts.len(), 3);
+    assert_eq!(attempts.len(), 5);
     assert!(attempts.iter().all(|a| !a.passed));
 }
 
 #[test]
 fn reference_solutions_pass_and_are_recorded() {
     let s = setup();
-    for id in ["pandas-clean", "drift-by-hand", "sklearn-mlflow"] {
+    for id in [
+        "pandas-clean",
+        "drift-by-hand",
+        "sklearn-mlflow",
+        "fastapi-predict",
+        "kfp-component",
+    ] {
         s.ex.start(&s.lab, id).unwrap();
         put(&s, id, "solution");
         let r = check(&s, id);
@@ -135,6 +163,25 @@ fn reference_solutions_pass_and_are_recorded() {
     let rows = &pandas[0].detail["checks"][3];
     assert_eq!(rows["name"], "rows");
     assert_eq!(rows["got"], "333", "344 birds, 11 with a missing value");
+    // The FastAPI exercise measured both servers under the same load.
+    let api = s.lab.exercise_attempts(Some("fastapi-predict")).unwrap();
+    let figures: Vec<(String, String)> =
+        serde_json::from_value(api[0].detail["figures"].clone()).unwrap();
+    let names: Vec<&str> = figures.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "load",
+            "your FastAPI app (uvicorn)",
+            "the lab's lab-serve (static binary)",
+            "lab-serve vs yours"
+        ],
+        "{figures:?}"
+    );
+    for (name, value) in &figures[1..3] {
+        assert!(value.contains(" of 2000 failed"), "{name}: {value}");
+        assert!(value.contains("requests/s"), "{name}: {value}");
+    }
 }
 
 #[test]
@@ -143,7 +190,9 @@ fn plausible_wrong_solutions_fail_with_their_own_message() {
     s.ex.start(&s.lab, "pandas-clean").unwrap();
     s.ex.start(&s.lab, "drift-by-hand").unwrap();
     s.ex.start(&s.lab, "sklearn-mlflow").unwrap();
-    let cases: [(&str, &str, &str, &str); 10] = [
+    s.ex.start(&s.lab, "fastapi-predict").unwrap();
+    s.ex.start(&s.lab, "kfp-component").unwrap();
+    let cases: [(&str, &str, &str, &str); 16] = [
         (
             "pandas-clean",
             "wrong-drops-column",
@@ -198,6 +247,42 @@ fn plausible_wrong_solutions_fail_with_their_own_message() {
             "wrong-claimed-accuracy",
             "loads",
             "the logged accuracy is not the registered model's",
+        ),
+        (
+            "fastapi-predict",
+            "wrong-constant",
+            "predict",
+            "every answer was good=true",
+        ),
+        (
+            "fastapi-predict",
+            "wrong-500",
+            "malformed",
+            "FastAPI answers 422 by itself",
+        ),
+        (
+            "fastapi-predict",
+            "wrong-own-model",
+            "agrees",
+            "do not train another model in app.py",
+        ),
+        (
+            "kfp-component",
+            "wrong-uncompiled",
+            "compiled",
+            "compiler.Compiler().compile(wine_pipeline, \"pipeline.yaml\")",
+        ),
+        (
+            "kfp-component",
+            "wrong-top-imports",
+            "local-run",
+            "import what it uses inside the function",
+        ),
+        (
+            "kfp-component",
+            "wrong-not-logged",
+            "tracked",
+            "mlflow.set_experiment(\"exercise-kfp\")",
         ),
     ];
     for (id, which, stage, says) in cases {
@@ -259,6 +344,48 @@ fn a_hung_script_is_stopped_at_the_limit_with_every_process_it_started() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!alive(pid), "the script's child {pid} was left running");
+}
+
+#[test]
+fn a_hung_server_is_stopped_at_the_limit_with_every_process_it_started() {
+    let mut s = setup();
+    s.ex.limit = Duration::from_secs(5);
+    s.ex.start(&s.lab, "fastapi-predict").unwrap();
+    put(&s, "fastapi-predict", "../hung-server");
+    let r = check(&s, "fastapi-predict");
+    let (name, got, fix) = failure(&r);
+    // It starts and answers /health; /predict never answers.
+    assert_eq!(name, "predict", "{r:#?}");
+    assert!(
+        got.contains("no answer within the time limit (5 s): the server was stopped"),
+        "{got}"
+    );
+    assert!(fix.contains("never returns"), "{fix}");
+    let folder = s.ex.folder("fastapi-predict").unwrap();
+    let pids: Vec<i32> = std::fs::read_to_string(folder.join("pids.txt"))
+        .unwrap()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 2);
+    for _ in 0..50 {
+        if !pids.iter().any(|p| alive(*p)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for pid in pids {
+        assert!(
+            !alive(pid),
+            "process {pid} of the learner's server was left running"
+        );
+    }
+    // Nothing listens on the server's port any more either: a check later
+    // starts afresh and passes.
+    put(&s, "fastapi-predict", "solution");
+    s.ex.limit = Duration::from_secs(60);
+    let r = check(&s, "fastapi-predict");
+    assert!(r.passed, "{r:#?}");
 }
 
 #[test]

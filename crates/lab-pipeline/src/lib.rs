@@ -10,6 +10,7 @@
 //! `monitor` and `snapshot`, `retrain`, the whole `pipeline`; `overview` is
 //! read-only and `playground` sends single requests.
 
+mod baseline;
 mod cancel;
 mod data;
 mod deploy;
@@ -36,6 +37,7 @@ mod traffic;
 mod train;
 mod wire;
 
+pub use baseline::BaselineServer;
 pub use cancel::Cancel;
 pub use data::{DatasetSummary, ModelChoice};
 pub use deploy::{DeployResult, PredictInput};

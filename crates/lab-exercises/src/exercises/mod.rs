@@ -3,8 +3,11 @@
 //! stages, which compare the learner's result with the lab's own.
 
 mod drift;
+mod fastapi;
+mod kfp;
 mod pandas_clean;
 mod sklearn_mlflow;
+mod wine;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -49,7 +52,9 @@ pub struct Ctx<'a> {
 
 pub static CATALOGUE: &[Exercise] = &[
     pandas_clean::EXERCISE,
+    fastapi::EXERCISE,
     sklearn_mlflow::EXERCISE,
+    kfp::EXERCISE,
     drift::EXERCISE,
 ];
 
@@ -62,7 +67,7 @@ pub(crate) fn write_data(lab: &Lab, ex: &Exercise, folder: &Path) -> Result<()> 
         .map_err(|e| ExerciseError::Io(format!("cannot create {}", data.display()), e))?;
     let files: Vec<(&str, Vec<u8>)> = match ex.id {
         pandas_clean::ID => vec![("penguins.csv", pandas_clean::input(lab)?)],
-        sklearn_mlflow::ID => sklearn_mlflow::inputs(lab)?,
+        sklearn_mlflow::ID | fastapi::ID | kfp::ID => wine::inputs(lab)?,
         drift::ID => {
             let s = lab.scenario_slices(drift::SCENARIO)?;
             vec![
@@ -178,7 +183,11 @@ pub(crate) fn run_script_with(
 
 /// The last line of a Python traceback (`ValueError: …`), else the last line.
 fn last_error_line(done: &Finished) -> String {
-    let tail = done.tail(30);
+    last_error_line_of(&done.tail(30))
+}
+
+/// [`last_error_line`] of some output.
+pub(crate) fn last_error_line_of(tail: &str) -> String {
     tail.lines()
         .rev()
         .find(|l| !l.trim().is_empty() && !l.starts_with(' '))
@@ -187,7 +196,7 @@ fn last_error_line(done: &Finished) -> String {
         .to_string()
 }
 
-fn explain_error(last: &str, script: &str) -> String {
+pub(crate) fn explain_error(last: &str, script: &str) -> String {
     if let Some(todo) = last.strip_prefix("NotImplementedError: ") {
         return format!("{todo} (in {script})");
     }

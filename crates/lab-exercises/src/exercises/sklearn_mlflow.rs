@@ -6,13 +6,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lab_pipeline::Lab;
-use polars::prelude::*;
-
 use super::{Ctx, Exercise, num, run_script_with};
 use crate::check::Checks;
 use crate::run::run;
-use crate::{ExerciseError, Result};
 
 pub const ID: &str = "sklearn-mlflow";
 pub const EXPERIMENT: &str = "exercise-wine";
@@ -40,28 +36,6 @@ pub const EXERCISE: Exercise = Exercise {
     run: check,
 };
 
-/// The wine CSV and the lab's split, as the learner reads them.
-pub(crate) fn inputs(lab: &Lab) -> Result<Vec<(&'static str, Vec<u8>)>> {
-    let catalog = lab.catalog();
-    let invalid = |e: &dyn std::fmt::Display| ExerciseError::Invalid(e.to_string());
-    let spec = catalog
-        .dataset("wine-quality-red")
-        .map_err(|e| invalid(&e))?;
-    let split = spec
-        .target(Some("good"))
-        .map_err(|e| invalid(&e))?
-        .reference_split
-        .clone()
-        .ok_or_else(|| ExerciseError::Invalid("wine-quality-red has no reference split".into()))?;
-    let read = |p: std::path::PathBuf| {
-        std::fs::read(&p).map_err(|e| ExerciseError::Io(format!("cannot read {}", p.display()), e))
-    };
-    Ok(vec![
-        ("wine-quality-red.csv", read(catalog.path_of(spec))?),
-        ("split.json", read(catalog.root.join(split))?),
-    ])
-}
-
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -70,35 +44,11 @@ fn now_ms() -> i64 {
 
 /// The test rows' true labels, from the shipped data and split.
 fn test_labels(ctx: &Ctx) -> std::result::Result<Vec<String>, String> {
-    let split: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(ctx.dir.join("data/split.json")).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .try_into_reader_with_file_path(Some(ctx.dir.join("data/wine-quality-red.csv")))
-        .and_then(|r| r.finish())
-        .map_err(|e| e.to_string())?;
-    let q = df
-        .column("quality")
-        .and_then(|c| c.cast(&DataType::Float64))
-        .map_err(|e| e.to_string())?;
-    let q: Vec<Option<f64>> = q.f64().map_err(|e| e.to_string())?.iter().collect();
-    split["test"]
-        .as_array()
-        .ok_or("split.json has no test rows")?
-        .iter()
-        .map(|i| {
-            let i = i.as_u64().ok_or("a test row is not an index")? as usize;
-            let v = q
-                .get(i)
-                .copied()
-                .flatten()
-                .ok_or("a test row is out of range")?;
-            Ok(if v >= 6.0 { "good" } else { "not-good" }.to_string())
-        })
-        .collect()
+    Ok(super::wine::test_rows(&ctx.dir)?
+        .good
+        .into_iter()
+        .map(|g| if g { "good" } else { "not-good" }.to_string())
+        .collect())
 }
 
 const LOADER: &str = r#"
