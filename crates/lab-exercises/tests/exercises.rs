@@ -192,7 +192,7 @@ fn plausible_wrong_solutions_fail_with_their_own_message() {
     s.ex.start(&s.lab, "sklearn-mlflow").unwrap();
     s.ex.start(&s.lab, "fastapi-predict").unwrap();
     s.ex.start(&s.lab, "kfp-component").unwrap();
-    let cases: [(&str, &str, &str, &str); 16] = [
+    let cases: [(&str, &str, &str, &str); 18] = [
         (
             "pandas-clean",
             "wrong-drops-column",
@@ -253,6 +253,18 @@ fn plausible_wrong_solutions_fail_with_their_own_message() {
             "wrong-constant",
             "predict",
             "every answer was good=true",
+        ),
+        (
+            "fastapi-predict",
+            "wrong-missing-fields",
+            "openapi",
+            "the body lacks 7 of the 11 measurements: add chlorides,",
+        ),
+        (
+            "fastapi-predict",
+            "wrong-numpy-bool",
+            "predict",
+            "bool(prediction)",
         ),
         (
             "fastapi-predict",

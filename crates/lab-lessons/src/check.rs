@@ -848,7 +848,7 @@ impl Predicate {
                 let passed = attempts.iter().rev().find(|a| a.passed);
                 let found = match (passed, attempts.last()) {
                     (Some(a), _) => format!(
-                        "attempt {} passed ({} of {} checks since you started)",
+                        "attempt {} passed ({} of the {} checks since you started passed)",
                         a.attempt_id,
                         attempts.iter().filter(|a| a.passed).count(),
                         attempts.len()

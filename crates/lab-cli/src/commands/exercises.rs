@@ -102,6 +102,16 @@ pub(super) fn run(
                 }
                 Err(e) => eprintln!("error: {e}"),
             })?;
+            if !json {
+                eprintln!(
+                    "stopped watching; the last check {}",
+                    if last == ExitCode::SUCCESS {
+                        "passed"
+                    } else {
+                        "did not pass"
+                    }
+                );
+            }
             Ok(last)
         }
     }

@@ -141,12 +141,41 @@ fn last_exception(log: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The server's log once the traceback of an error it just answered is in
+/// it: uvicorn logs the exception after it sent the 500, so wait a moment
+/// (at most a second) for it.
+fn log_after_error(server: &Supervised) -> String {
+    for _ in 0..20 {
+        let log = server.stderr_so_far();
+        if last_exception(&log).is_some() {
+            return log;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.stderr_so_far()
+}
+
+/// What to change for an exception the learner's endpoint raised.
+fn explain_exception(e: &str) -> String {
+    if e.starts_with("NotImplementedError") {
+        return explain_error(e, APP);
+    }
+    let lower = e.to_lowercase();
+    let why = if lower.contains("numpy") {
+        "FastAPI cannot turn a numpy value into JSON: answer a Python value, e.g. {\"good\": bool(prediction)}".to_string()
+    } else if lower.contains("feature names") {
+        "the model wants the 11 measurements by name, as train.py fitted it: declare all 11 in Wine, in the CSV's order, and build the DataFrame from wine.model_dump()".to_string()
+    } else {
+        explain_error(e, APP)
+    };
+    format!("{why} (uvicorn's log: {e})")
+}
+
 /// What to change when the server answered `status` (with its log so far).
 fn fix_for_status(status: u16, log: &str, route: &str) -> String {
     if status >= 500 {
         return match last_exception(log) {
-            Some(e) if e.starts_with("NotImplementedError") => explain_error(&e, APP),
-            Some(e) => format!("{} (uvicorn's log: {e})", explain_error(&e, APP)),
+            Some(e) => explain_exception(&e),
             None => format!(
                 "{route} raised an error: run `python -m uvicorn app:app` in the folder and read the traceback it prints"
             ),
@@ -173,14 +202,24 @@ fn now_nanos() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// One wine as `/predict` takes it: the measurements by name.
-fn wine_json(columns: &[String], row: &[f64]) -> J {
-    J::Object(
+/// A JSON object with its keys in the order given (as a client builds it
+/// from the CSV's columns; `serde_json`'s map would sort them).
+fn object<'k>(pairs: impl IntoIterator<Item = (&'k str, J)>) -> String {
+    let fields: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| format!("{}: {v}", J::from(k)))
+        .collect();
+    format!("{{{}}}", fields.join(", "))
+}
+
+/// One wine as `/predict` takes it: the measurements by name, in the
+/// CSV's order.
+fn wine_json(columns: &[String], row: &[f64]) -> String {
+    object(
         columns
             .iter()
-            .zip(row)
-            .map(|(c, v)| (c.clone(), json!(v)))
-            .collect(),
+            .map(String::as_str)
+            .zip(row.iter().map(|v| json!(v))),
     )
 }
 
@@ -306,7 +345,7 @@ impl Api<'_> {
     fn stages(&self, checks: &mut Checks, server: &mut Supervised, shown: &str, rows: &TestRows) {
         if !self.starts(checks, server, shown)
             || !self.health(checks, server)
-            || !self.openapi(checks, server)
+            || !self.openapi(checks, server, &rows.columns)
         {
             return;
         }
@@ -373,7 +412,7 @@ impl Api<'_> {
                 true
             }
             Ok(r) => {
-                let fix = fix_for_status(r.status, &server.stderr_so_far(), "GET /health");
+                let fix = fix_for_status(r.status, &log_after_error(server), "GET /health");
                 checks.fail(
                     "health",
                     ran,
@@ -390,7 +429,7 @@ impl Api<'_> {
         }
     }
 
-    fn openapi(&self, checks: &mut Checks, server: &Supervised) -> bool {
+    fn openapi(&self, checks: &mut Checks, server: &Supervised, columns: &[String]) -> bool {
         let ran = format!("GET {}/openapi.json", self.endpoint);
         let expected = "200, an OpenAPI document with GET /health and POST /predict".to_string();
         let r = match self.get("/openapi.json") {
@@ -426,10 +465,19 @@ impl Api<'_> {
             .as_str()
             .and_then(|r| r.rsplit('/').next())
             .map(str::to_string);
-        let fields = body
+        let properties = body
             .as_ref()
-            .and_then(|b| doc["components"]["schemas"][b]["properties"].as_object())
-            .map_or(0, |p| p.len());
+            .and_then(|b| doc["components"]["schemas"][b]["properties"].as_object());
+        let fields = properties.map_or(0, |p| p.len());
+        // A declared body must declare every measurement (an undeclared
+        // one, read by hand, is the malformed check's business).
+        let undeclared: Vec<&str> = properties.map_or(vec![], |p| {
+            columns
+                .iter()
+                .filter(|c| !p.contains_key(*c))
+                .map(String::as_str)
+                .collect()
+        });
         let got = format!(
             "{} {}, {} paths; POST /predict body: {}",
             r.status,
@@ -437,17 +485,22 @@ impl Api<'_> {
             doc["paths"].as_object().map_or(0, |p| p.len()),
             body.map_or("not declared".into(), |b| format!("{b} ({fields} fields)"))
         );
-        if !missing.is_empty() {
-            checks.fail(
-                "openapi",
-                ran,
-                expected,
-                got,
-                format!(
-                    "the document lacks {}: declare the routes with @app.get(\"/health\") and @app.post(\"/predict\")",
-                    missing.join(" and ")
-                ),
-            );
+        let fix = if !missing.is_empty() {
+            Some(format!(
+                "the document lacks {}: declare the routes with @app.get(\"/health\") and @app.post(\"/predict\")",
+                missing.join(" and ")
+            ))
+        } else if !undeclared.is_empty() {
+            Some(format!(
+                "the body lacks {} of the 11 measurements: add {} to Wine, each a float, named as in the CSV",
+                undeclared.len(),
+                undeclared.join(", ")
+            ))
+        } else {
+            None
+        };
+        if let Some(fix) = fix {
+            checks.fail("openapi", ran, expected, got, fix);
             return false;
         }
         checks.pass("openapi", ran, expected, got);
@@ -473,7 +526,7 @@ impl Api<'_> {
         let expected = format!("200 {{\"good\": true|false}} each; accuracy ≥ {MIN_ACCURACY}");
         let mut answers = Vec::with_capacity(n);
         for &i in &picked {
-            let body = wine_json(&rows.columns, &rows.rows[i]).to_string();
+            let body = wine_json(&rows.columns, &rows.rows[i]);
             let r = match self.post(body.as_bytes()) {
                 Ok(r) => r,
                 Err(e) => {
@@ -483,12 +536,16 @@ impl Api<'_> {
             };
             let shown_row = format!("test row {} (CSV row {})", i, rows.index[i] + 2);
             if r.status != 200 {
-                let fix = fix_for_status(r.status, &server.stderr_so_far(), "POST /predict");
+                let fix = fix_for_status(r.status, &log_after_error(server), "POST /predict");
                 checks.fail(
                     "predict",
                     ran,
                     expected,
-                    format!("{shown_row}: {} {}", r.status, short(&r.body)),
+                    format!(
+                        "{shown_row}: {} {}; the body sent: {body}",
+                        r.status,
+                        short(&r.body)
+                    ),
                     fix,
                 );
                 return None;
@@ -526,17 +583,25 @@ impl Api<'_> {
     }
 
     fn malformed(&self, checks: &mut Checks, server: &Supervised, rows: &TestRows) -> bool {
-        let mut row = wine_json(&rows.columns, &rows.rows[0]);
         let last = rows.columns.last().cloned().unwrap_or_default();
-        let mut as_text = row.clone();
-        as_text[&last] = json!("strong");
-        if let Some(o) = row.as_object_mut() {
-            o.remove(&last);
-        }
+        let pairs = || {
+            rows.columns
+                .iter()
+                .map(String::as_str)
+                .zip(rows.rows[0].iter().map(|v| json!(v)))
+        };
+        let as_text = object(pairs().map(|(k, v)| {
+            if k == last {
+                (k, json!("strong"))
+            } else {
+                (k, v)
+            }
+        }));
+        let without = object(pairs().filter(|(k, _)| *k != last));
         let cases: Vec<(String, String)> = vec![
             ("not JSON".into(), r#"{"fixed_acidity": 7.4,"#.into()),
-            (format!("{last} as text"), as_text.to_string()),
-            (format!("{last} missing"), row.to_string()),
+            (format!("{last} as text"), as_text),
+            (format!("{last} missing"), without),
             ("an empty object".into(), "{}".into()),
             ("a list".into(), json!(rows.rows[0]).to_string()),
         ];
@@ -565,7 +630,7 @@ impl Api<'_> {
                 continue;
             }
             let fix = if r.status >= 500 {
-                let log = last_exception(&server.stderr_so_far())
+                let log = last_exception(&log_after_error(server))
                     .map(|e| format!(" (uvicorn's log: {e})"))
                     .unwrap_or_default();
                 format!(
@@ -699,7 +764,7 @@ impl Api<'_> {
                 LoadRequest {
                     path: "/predict".into(),
                     content_type: "application/json".into(),
-                    body: wine_json(&rows.columns, &rows.rows[i]).to_string(),
+                    body: wine_json(&rows.columns, &rows.rows[i]),
                     request_id: format!("load-{k}"),
                 }
             })

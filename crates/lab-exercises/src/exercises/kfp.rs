@@ -222,7 +222,7 @@ fn valid(checks: &mut Checks, doc: &J) -> bool {
         if got != Some(kind) {
             problem(
                 format!("pipeline input {param}: {}", got.unwrap_or("not declared")),
-                "declare the pipeline's parameters with their types: def wine_pipeline(data_dir: str, C: float = 1.0, max_iter: int = 1000) -> float",
+                "declare the parameters with these types in both functions: def wine_pipeline(data_dir: str, C: float = 1.0, max_iter: int = 1000) -> float, and def train_wine(data_dir: str, C: float, max_iter: int) -> float",
             );
         }
     }

@@ -203,6 +203,9 @@ pub(crate) fn explain_error(last: &str, script: &str) -> String {
     if last.contains("No module named 'skops'") {
         return "MLflow 3 saves a scikit-learn model with skops by default, which mlflow-skinny does not install: pass serialization_format=\"cloudpickle\" to mlflow.sklearn.log_model".into();
     }
+    if last.contains("Missing pipeline output") {
+        return "the pipeline promises an output (-> float) but returns none: `return task.output` at the end of the pipeline function".into();
+    }
     if let Some(m) = last.strip_prefix("ModuleNotFoundError: ") {
         return format!(
             "{m}: the lab runs your code with its own Python; `mlops-lab python doctor` says what it holds"
