@@ -1,7 +1,8 @@
 //! The exercises through the real `mlops-lab` binary: start, check (exit 1
 //! with what to change, then 0), the checks recorded for the lesson's
 //! checkpoint, and watch mode re-checking after a save and stopping,
-//! with every process it started, on Ctrl-C.
+//! with every process it started, on Ctrl-C; a lab killed mid-check
+//! leaves the learner's server to the next check, which stops it.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -134,4 +135,77 @@ fn watch_rechecks_after_a_save_and_ctrl_c_stops_it() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0), "the last check passed");
+}
+
+fn alive(pid: i32) -> bool {
+    // A zombie waiting for its parent to reap it runs no more.
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|r| !r.trim_start().starts_with('Z'))
+    })
+}
+
+#[test]
+fn a_lab_killed_mid_check_leaves_the_learners_server_to_the_next_check() {
+    let lab = Lab::new();
+    lab.json(&["exercises", "start", "fastapi-predict"]);
+    let folder = lab.workspace().join("fastapi-predict");
+    // A server whose /predict never answers and that started a child.
+    std::fs::copy(
+        lab_e2e::repo_root().join("tests/exercises/hung-server/app.py"),
+        folder.join("app.py"),
+    )
+    .unwrap();
+    let mut cli = lab
+        .cmd(&["exercises", "--limit", "120", "check", "fastapi-predict"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pids_file = folder.join("pids.txt");
+    let until = Instant::now() + Duration::from_secs(120);
+    let pids: Vec<i32> = loop {
+        if let Ok(t) = std::fs::read_to_string(&pids_file) {
+            let p: Vec<i32> = t
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            if p.len() == 2 {
+                break p;
+            }
+        }
+        assert!(Instant::now() < until, "the learner's server never started");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Past /health, into the /predict that never answers; then the lab
+    // dies as kill -9 (or a crash) kills it: nothing of its own runs.
+    std::thread::sleep(Duration::from_secs(3));
+    cli.kill().unwrap();
+    cli.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        pids.iter().all(|p| alive(*p)),
+        "the server and its child outlive a killed lab (their own process group)"
+    );
+    // The next check stops them first, then checks the learner's new code.
+    lab.solve_exercise("fastapi-predict");
+    let out = lab
+        .cmd(&["exercises", "check", "fastapi-predict"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for _ in 0..50 {
+        if !pids.iter().any(|p| alive(*p)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for pid in pids {
+        assert!(!alive(pid), "process {pid} left running by the killed lab");
+    }
 }

@@ -112,6 +112,21 @@ impl OwnedProcess {
     }
 }
 
+impl OwnedProcess {
+    /// SIGKILL the process group this process leads (it and what it
+    /// started), if it is still the one recorded. Returns whether it was.
+    pub fn kill_group(&self) -> bool {
+        if !self.is_running() {
+            return false;
+        }
+        if let Some(p) = rustix::process::Pid::from_raw(self.pid as i32) {
+            let _ = rustix::process::kill_process_group(p, rustix::process::Signal::KILL);
+            let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+        }
+        true
+    }
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;

@@ -175,6 +175,10 @@ impl Exercises {
                 ex.id
             )));
         }
+        // What a lab process that died mid-check left running goes first.
+        for stopped in lab.sweep_helpers() {
+            tracing::warn!("stopped {stopped}, left running by an earlier check");
+        }
         let doctor = python::doctor(&self.python);
         doctor.has(ex.packages)?;
         exercises::write_data(lab, ex, &folder)?;

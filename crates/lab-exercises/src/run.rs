@@ -137,8 +137,9 @@ impl Supervised {
     }
 
     /// A handle another thread (a watchdog) can kill the whole group with
-    /// while this guard lives. The child is reaped only by this guard, so
-    /// its process group id cannot be reused by another program meanwhile.
+    /// while this guard lives. The group's id is the child's pid, which the
+    /// kernel does not hand out again while the child is unreaped (only this
+    /// guard reaps it) or while any member of the group lives.
     pub fn killer(&self) -> Option<GroupKiller> {
         self.child.as_ref().map(|c| GroupKiller(c.id()))
     }

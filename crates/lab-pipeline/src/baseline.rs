@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use lab_deploy::{DeploySpec, OwnedProcess};
 use lab_store::now_ms;
 
+use crate::helpers::{HELPERS_DIR, HelperRecord};
 use crate::lab::Lab;
 use crate::request::TrainRequest;
 use crate::{PipelineError, Result};
@@ -27,6 +28,8 @@ pub struct BaselineServer {
     pub features: Vec<String>,
     process: Option<OwnedProcess>,
     dir: PathBuf,
+    /// Its record while it runs (see [`Lab::sweep_helpers`]).
+    record: Option<HelperRecord>,
 }
 
 impl BaselineServer {
@@ -42,6 +45,7 @@ impl BaselineServer {
             tracing::warn!(pid = p.pid, "could not stop the baseline server: {e}");
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        self.record.take();
     }
 }
 
@@ -56,10 +60,11 @@ impl Lab {
     /// as a local process on 127.0.0.1.
     pub fn baseline_server(&self, req: &TrainRequest) -> Result<BaselineServer> {
         lab_train::resolve_params(req.model, &req.params)?;
+        self.sweep_helpers();
         let prepared = self.prepare(req)?;
         let seed = req.seed.unwrap_or(42);
         let out = lab_train::train(&prepared, req.model, &req.params, seed)?;
-        let rel = format!("tmp/baseline-{}-{}", std::process::id(), now_ms());
+        let rel = format!("{HELPERS_DIR}/baseline-{}-{}", std::process::id(), now_ms());
         let artifact = self
             .home()
             .write_atomic(format!("{rel}/model.json"), &out.artifact.to_json_bytes())?;
@@ -91,6 +96,13 @@ impl Lab {
             ));
         };
         tracing::info!(endpoint = %d.endpoint, pid = process.pid, "baseline server ready");
+        let record = match self.track_helper(process.pid, Some(dir.clone())) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!("the baseline server runs unrecorded: {e}");
+                None
+            }
+        };
         Ok(BaselineServer {
             endpoint: d.endpoint,
             pid: process.pid,
@@ -105,6 +117,7 @@ impl Lab {
                 .collect(),
             process: Some(process),
             dir,
+            record,
         })
     }
 }

@@ -19,6 +19,7 @@ mod events;
 mod export;
 mod failpoint;
 mod files;
+mod helpers;
 mod lab;
 mod monitor;
 mod overview;
@@ -45,6 +46,7 @@ pub use error::{PipelineError, WireError};
 pub use events::{Event, Stage};
 pub use export::{K8sExport, KfpExport, KfpRequest, STEPS_IMAGE};
 pub use files::{DataActivity, Reference, RunEvaluation, WindowDetail};
+pub use helpers::{HELPERS_DIR, HelperRecord};
 pub use lab::{LEARNING_CURVE, Lab};
 pub use lab_export::kfp::KfpPart;
 pub use lab_monitor::{

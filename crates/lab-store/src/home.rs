@@ -30,6 +30,7 @@ pub const LAB_ENTRIES: &[&str] = &[
     "services",
     "retrain",
     "locks",
+    "helpers",
 ];
 
 /// What the lab creates in its home but `reset` keeps: the learner's

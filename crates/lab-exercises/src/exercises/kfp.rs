@@ -11,7 +11,6 @@ use serde_json::Value as J;
 
 use super::{Ctx, Exercise, explain_error, last_error_line_of, num, run_script_with};
 use crate::check::Checks;
-use crate::run::run;
 
 pub const ID: &str = "kfp-component";
 pub const EXPERIMENT: &str = "exercise-kfp";
@@ -49,6 +48,24 @@ with open("pipeline.yaml") as f:
     doc = next(yaml.safe_load_all(f))
 components.load_component_from_file("pipeline.yaml")
 print(json.dumps(doc))
+"#;
+
+/// The lab's own measure of the starter's model for the logged C and
+/// max_iter: what the step should have output.
+const MEASURE: &str = r#"
+import json, sys
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+df = pd.read_csv("data/wine-quality-red.csv")
+with open("data/split.json") as f:
+    split = json.load(f)
+X, y = df.drop(columns=["quality"]), df["quality"] >= 6
+model = make_pipeline(StandardScaler(), LogisticRegression(C=float(sys.argv[1]), max_iter=int(float(sys.argv[2]))))
+model.fit(X.iloc[split["train"]], y.iloc[split["train"]])
+print(json.dumps(float(accuracy_score(y.iloc[split["test"]], model.predict(X.iloc[split["test"]])))))
 "#;
 
 /// KFP's local runner on the compiled YAML (not on the learner's Python).
@@ -153,7 +170,7 @@ fn compiled(ctx: &Ctx, checks: &mut Checks, started: i64) -> Option<J> {
     }
     let mut cmd = ctx.python.command();
     cmd.arg("-c").arg(VALIDATOR);
-    let done = match run(cmd, &ctx.dir, ctx.limit, ctx.cancel) {
+    let done = match ctx.run(cmd) {
         Ok(d) => d,
         Err(e) => {
             checks.fail(
@@ -295,8 +312,12 @@ fn local_run(ctx: &Ctx, checks: &mut Checks, uri: &str) -> Option<f64> {
         .env("MLFLOW_TRACKING_URI", uri)
         // MLflow's client retries an unreachable server for minutes.
         .env("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-        .env("MLFLOW_HTTP_REQUEST_TIMEOUT", "20");
-    let done = match run(cmd, &ctx.dir, ctx.limit, ctx.cancel) {
+        .env("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+        // The component's `pip install` prelude runs in the lab's Python:
+        // it may find the pinned packages there, never fetch or change any.
+        .env("PIP_NO_INDEX", "1")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+    let done = match ctx.run(cmd) {
         Ok(d) => d,
         Err(e) => {
             checks.fail(
@@ -341,7 +362,11 @@ fn local_run(ctx: &Ctx, checks: &mut Checks, uri: &str) -> Option<f64> {
                 })
                 .map(str::to_string)
                 .unwrap_or_else(|| last_error_line_of(&done.tail(30)));
-            let fix = if error.starts_with("NameError") {
+            let fix = if log.contains("No matching distribution found")
+                || log.contains("Could not find a version")
+            {
+                "the local runner installs nothing: packages_to_install must name packages the lab's Python already holds, at its versions (mlops-lab python doctor lists them)".to_string()
+            } else if error.starts_with("NameError") {
                 "a component runs alone (on a cluster, in its own container): KFP ships the function's source only, so import what it uses inside the function, not at the top of the file".to_string()
             } else {
                 explain_error(&error, SCRIPT)
@@ -450,5 +475,38 @@ fn tracked(ctx: &Ctx, checks: &mut Checks, started: i64, output: f64) {
         );
         return;
     }
-    checks.pass("tracked", ran, expected, got);
+    // The lab measures the starter's model itself for the logged params:
+    // the step passes on what it computed, not on what it claims.
+    let (c, max_iter) = (&found.params["C"], &found.params["max_iter"]);
+    let mut cmd = ctx.python.command();
+    cmd.arg("-c").arg(MEASURE).arg(c).arg(max_iter);
+    let measured = ctx.run(cmd).ok().and_then(|d| {
+        d.success()
+            .then(|| serde_json::from_str::<f64>(d.stdout.trim()).ok())
+            .flatten()
+    });
+    match measured {
+        Some(m) if (m - output).abs() <= 1e-9 => {
+            checks.pass(
+                "tracked",
+                ran,
+                expected,
+                format!("{got}; the lab measures {} for C = {c}, max_iter = {max_iter}", num(m)),
+            );
+        }
+        Some(m) => checks.fail(
+            "tracked",
+            ran,
+            expected,
+            format!("{got}; the lab measures {} for C = {c}, max_iter = {max_iter}", num(m)),
+            "output and log the accuracy of the model the step fits (the scaled logistic regression with the pipeline's C and max_iter), measured on the test rows",
+        ),
+        None => checks.fail(
+            "tracked",
+            ran,
+            expected,
+            format!("{got}; the lab could not measure C = {c}, max_iter = {max_iter}"),
+            "log C and max_iter as numbers: mlflow.log_params({\"C\": C, \"max_iter\": max_iter})",
+        ),
+    }
 }

@@ -17,7 +17,7 @@ use lab_pipeline::Lab;
 
 use crate::check::Checks;
 use crate::python::PythonEnv;
-use crate::run::{Finished, run};
+use crate::run::{Finished, Supervised};
 use crate::{ExerciseError, Result};
 
 /// One exercise.
@@ -48,6 +48,38 @@ pub struct Ctx<'a> {
     pub python: &'a PythonEnv,
     pub limit: Duration,
     pub cancel: &'a AtomicBool,
+}
+
+impl Ctx<'_> {
+    /// Start the learner's code (or the lab's Python on the learner's
+    /// files) in the exercise's folder, recorded in the lab home while it
+    /// runs, so that if this lab process dies mid-check (kill -9, a crash)
+    /// the next check stops it. The record goes when the guard is dropped,
+    /// after the process is stopped.
+    pub(crate) fn spawn(
+        &self,
+        cmd: std::process::Command,
+    ) -> Result<(Supervised, Option<lab_pipeline::HelperRecord>)> {
+        let proc = Supervised::spawn(cmd, &self.dir)?;
+        let record = proc
+            .pid()
+            .and_then(|pid| match self.lab.track_helper(pid, None) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::warn!(pid, "the learner's process runs unrecorded: {e}");
+                    None
+                }
+            });
+        Ok((proc, record))
+    }
+
+    /// [`Ctx::spawn`] and wait for it, within the time limit.
+    pub(crate) fn run(&self, cmd: std::process::Command) -> Result<Finished> {
+        let (proc, record) = self.spawn(cmd)?;
+        let done = proc.wait(self.limit, self.cancel);
+        drop(record);
+        Ok(done)
+    }
 }
 
 pub static CATALOGUE: &[Exercise] = &[
@@ -126,7 +158,7 @@ pub(crate) fn run_script_with(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let done = match run(cmd, &ctx.dir, ctx.limit, ctx.cancel) {
+    let done = match ctx.run(cmd) {
         Ok(d) => d,
         Err(e) => {
             checks.fail(

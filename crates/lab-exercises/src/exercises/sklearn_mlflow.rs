@@ -8,7 +8,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Ctx, Exercise, num, run_script_with};
 use crate::check::Checks;
-use crate::run::run;
 
 pub const ID: &str = "sklearn-mlflow";
 pub const EXPERIMENT: &str = "exercise-wine";
@@ -247,7 +246,7 @@ fn finish(ctx: &Ctx, checks: &mut Checks, started: i64, uri: &str) {
         .arg(LOADER)
         .arg(&target)
         .env("MLFLOW_TRACKING_URI", uri);
-    let done = match run(cmd, &ctx.dir, ctx.limit, ctx.cancel) {
+    let done = match ctx.run(cmd) {
         Ok(d) => d,
         Err(e) => {
             checks.fail(
