@@ -75,7 +75,7 @@ pub use lab_deploy::is_static_elf;
 pub use lab_tracking::{DEFAULT_PORT as TRACKING_DEFAULT_PORT, MLFLOW_API_VERSION, TrackingServer};
 
 // Re-exported so front ends need no direct dependency for the types they show.
-pub use lab_data::{Catalog, DatasetSpec, Profile, ValidationReport};
+pub use lab_data::{Catalog, ColumnValues, DatasetSpec, Profile, Table, ValidationReport};
 pub use lab_model::{MissingPolicy, ModelKind, Task};
 pub use lab_store::{
     AlertRecord, DeploymentRecord, DeploymentRuntime, DeploymentState, ExerciseAttempt, Experiment,

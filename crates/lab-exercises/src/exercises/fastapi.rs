@@ -18,7 +18,7 @@ use rand::SeedableRng;
 use serde_json::{Value as J, json};
 
 use super::wine::{self, TestRows};
-use super::{Ctx, Exercise, explain_error, run_script};
+use super::{Ctx, Exercise, exception_lines, explain_error, run_script};
 use crate::check::Checks;
 use crate::run::Supervised;
 
@@ -129,19 +129,7 @@ impl Guard<'_> {
 
 /// The last exception a traceback in `log` names (`NotImplementedError: …`).
 fn last_exception(log: &str) -> Option<String> {
-    log.lines()
-        .rev()
-        .map(str::trim_end)
-        .find(|l| {
-            !l.starts_with(' ') && {
-                let head = l.split(':').next().unwrap_or("");
-                !head.contains(' ')
-                    && (head.ends_with("Error")
-                        || head.ends_with("Exception")
-                        || head.ends_with("Exit"))
-            }
-        })
-        .map(str::to_string)
+    exception_lines(log).next_back().map(str::to_string)
 }
 
 /// The server's log once the traceback of an error it just answered is in
@@ -235,12 +223,12 @@ fn check(ctx: &Ctx, checks: &mut Checks) {
     if run_script(ctx, checks, "train.py", &[]).is_none() {
         return;
     }
-    let rows = match wine::test_rows(&ctx.dir) {
+    let rows = match wine::test_rows(ctx.lab) {
         Ok(r) => r,
         Err(e) => {
             checks.fail(
                 "starts",
-                "read data/ (the lab's wine test rows)",
+                "read the lab's wine test rows",
                 "the shipped wine data",
                 e,
                 "reinstall the lab's sample data",

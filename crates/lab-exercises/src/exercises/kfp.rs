@@ -5,11 +5,14 @@
 //! with `MLFLOW_TRACKING_URI` pointing at the lab's tracking server), and
 //! checks that the step's output reached the tracking server.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use serde_json::Value as J;
 
-use super::{Ctx, Exercise, explain_error, last_error_line_of, num, run_script_with};
+use super::{
+    Ctx, Exercise, exception_lines, explain_error, last_error_line_of, num, run_script_with,
+    stopped, tracking,
+};
 use crate::check::Checks;
 
 pub const ID: &str = "kfp-component";
@@ -81,25 +84,11 @@ task = pipeline(data_dir=os.path.abspath("data"))
 print("LAB-KFP-OUTPUT " + json.dumps(task.output))
 "#;
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 fn check(ctx: &Ctx, checks: &mut Checks) {
-    let script = std::fs::read_to_string(ctx.dir.join(SCRIPT)).unwrap_or_default();
-    if script.contains("set_tracking_uri") {
-        checks.fail(
-            "runs",
-            format!("read {SCRIPT}"),
-            "no tracking URI in the script",
-            format!("mlflow.set_tracking_uri(...) in {SCRIPT}"),
-            "remove mlflow.set_tracking_uri: the lab sets MLFLOW_TRACKING_URI to its own tracking server for the run, as a cluster sets a task's environment",
-        );
+    if tracking::names_its_own_uri(ctx, checks, SCRIPT) {
         return;
     }
-    let started = now_ms();
+    let started = tracking::now_ms();
     // A compile, not a run: no tracking server yet.
     if run_script_with(ctx, checks, SCRIPT, &[], &[]).is_none() {
         return;
@@ -110,18 +99,8 @@ fn check(ctx: &Ctx, checks: &mut Checks) {
     if !valid(checks, &doc) {
         return;
     }
-    let server = match ctx.lab.tracking_server_on_or_any(0) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.fail(
-                "local-run",
-                "start the lab's tracking server",
-                "a tracking server on 127.0.0.1",
-                e.to_string(),
-                "another lab process may hold the store: close it and check again",
-            );
-            return;
-        }
+    let Some(server) = tracking::start_server(ctx, checks, "local-run") else {
+        return;
     };
     let uri = server.uri();
     if let Some(output) = local_run(ctx, checks, &uri) {
@@ -309,10 +288,7 @@ fn local_run(ctx: &Ctx, checks: &mut Checks, uri: &str) -> Option<f64> {
     let mut cmd = ctx.python.command();
     cmd.arg("-c")
         .arg(RUNNER)
-        .env("MLFLOW_TRACKING_URI", uri)
-        // MLflow's client retries an unreachable server for minutes.
-        .env("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-        .env("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+        .envs(tracking::client_env(uri))
         // The component's `pip install` prelude runs in the lab's Python:
         // it may find the pinned packages there, never fetch or change any.
         .env("PIP_NO_INDEX", "1")
@@ -336,27 +312,11 @@ fn local_run(ctx: &Ctx, checks: &mut Checks, uri: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix("LAB-KFP-OUTPUT "))
         .and_then(|v| serde_json::from_str::<J>(v.trim()).ok());
     if !done.success() || output.is_none() {
-        let (got, fix) = if done.cancelled {
-            (
-                "cancelled: stopped".into(),
-                "check again when you are ready".into(),
-            )
-        } else if done.timed_out {
-            (
-                format!("still running after {} s: stopped", ctx.limit.as_secs()),
-                "the step must finish by itself: look for an endless loop or a wait on a server that is not there".into(),
-            )
-        } else {
+        let (got, fix) = stopped(&done, ctx.limit).unwrap_or_else(|| {
             // The task's traceback is in the runner's log; the component's
             // own error is the first exception after KFP's executor starts.
             let log = format!("{}\n{}", done.stdout, done.stderr);
-            let error = log
-                .lines()
-                .map(str::trim)
-                .filter(|l| {
-                    let head = l.split(':').next().unwrap_or("");
-                    !head.contains(' ') && (head.ends_with("Error") || head.ends_with("Exception"))
-                })
+            let error = exception_lines(&log)
                 .find(|l| {
                     !l.starts_with("RuntimeError: Pipeline") && !l.starts_with("RuntimeError: Task")
                 })
@@ -372,7 +332,7 @@ fn local_run(ctx: &Ctx, checks: &mut Checks, uri: &str) -> Option<f64> {
                 explain_error(&error, SCRIPT)
             };
             (format!("the pipeline failed: {error}"), fix)
-        };
+        });
         checks.fail("local-run", ran, expected, got, fix);
         return None;
     }
@@ -400,58 +360,30 @@ fn local_run(ctx: &Ctx, checks: &mut Checks, uri: &str) -> Option<f64> {
 
 /// The step's output in the lab's tracking store.
 fn tracked(ctx: &Ctx, checks: &mut Checks, started: i64, output: f64) {
-    let lab = ctx.lab;
     let ran = format!("the lab's store: runs of experiment {EXPERIMENT} since the check began");
     let expected = format!(
         "a run with params C and max_iter and metric accuracy = the step's output ({})",
         num(output)
     );
-    let experiment = lab
-        .experiments()
-        .ok()
-        .and_then(|xs| xs.into_iter().find(|x| x.name == EXPERIMENT));
-    let runs: Vec<lab_pipeline::Run> = match &experiment {
-        None => vec![],
-        Some(x) => lab
-            .runs(&lab_pipeline::RunFilter {
-                limit: Some(1000),
-                ..Default::default()
-            })
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.experiment_id == x.experiment_id && r.start_time >= started)
-            .collect(),
+    let runs = match tracking::runs_since(ctx, EXPERIMENT, started) {
+        Ok(r) => r,
+        Err(got) => {
+            checks.fail(
+                "tracked",
+                ran,
+                expected,
+                got,
+                format!(
+                    "log from inside train_wine: mlflow.set_experiment(\"{EXPERIMENT}\"), then in `with mlflow.start_run():` mlflow.log_params and mlflow.log_metric(\"accuracy\", accuracy)"
+                ),
+            );
+            return;
+        }
     };
-    let Some(found) = runs.first() else {
-        checks.fail(
-            "tracked",
-            ran,
-            expected,
-            match &experiment {
-                None => format!("no experiment {EXPERIMENT}"),
-                Some(_) => format!("no new run in {EXPERIMENT}"),
-            },
-            format!(
-                "log from inside train_wine: mlflow.set_experiment(\"{EXPERIMENT}\"), then in `with mlflow.start_run():` mlflow.log_params and mlflow.log_metric(\"accuracy\", accuracy)"
-            ),
-        );
-        return;
-    };
+    let found = &runs[0];
     let acc = found.metrics.get("accuracy").copied();
-    let missing: Vec<&str> = ["C", "max_iter"]
-        .into_iter()
-        .filter(|p| !found.params.contains_key(*p))
-        .collect();
-    let got = format!(
-        "run {}: params {}; accuracy {}",
-        found.run_id,
-        if found.params.is_empty() {
-            "none".into()
-        } else {
-            found.params.keys().cloned().collect::<Vec<_>>().join(", ")
-        },
-        acc.map_or("not logged".into(), num)
-    );
+    let (logged, missing) = tracking::logged(found, "accuracy", &["C", "max_iter"]);
+    let got = format!("run {}: {logged}", found.run_id);
     if !missing.is_empty() {
         checks.fail(
             "tracked",

@@ -7,6 +7,7 @@ mod fastapi;
 mod kfp;
 mod pandas_clean;
 mod sklearn_mlflow;
+mod tracking;
 mod wine;
 
 use std::path::{Path, PathBuf};
@@ -180,26 +181,7 @@ pub(crate) fn run_script_with(
         );
         return Some(done);
     }
-    let (got, fix) = if done.cancelled {
-        (
-            "cancelled: stopped".to_string(),
-            "check again when you are ready".to_string(),
-        )
-    } else if done.timed_out {
-        let tail = done.tail(3);
-        (
-            format!(
-                "still running after {} s: stopped{}",
-                ctx.limit.as_secs(),
-                if tail.trim().is_empty() {
-                    "; it printed nothing".to_string()
-                } else {
-                    format!("; its last output: {}", tail.trim())
-                }
-            ),
-            "it must finish by itself: look for an endless loop, a wait for input, or a connection to a server that is not there (use the addresses the lab gives, e.g. MLFLOW_TRACKING_URI)".to_string(),
-        )
-    } else {
+    let (got, fix) = stopped(&done, ctx.limit).unwrap_or_else(|| {
         let last = last_error_line(&done);
         (
             format!(
@@ -208,14 +190,52 @@ pub(crate) fn run_script_with(
             ),
             explain_error(&last, script),
         )
-    };
+    });
     checks.fail("runs", shown, expected, got, fix);
     None
+}
+
+/// Why a run ended before it finished by itself (a cancel, the time
+/// limit), as (got, what to change); `None` when it finished.
+pub(crate) fn stopped(done: &Finished, limit: Duration) -> Option<(String, String)> {
+    if done.cancelled {
+        return Some((
+            "cancelled: stopped".to_string(),
+            "check again when you are ready".to_string(),
+        ));
+    }
+    if !done.timed_out {
+        return None;
+    }
+    let tail = done.tail(3);
+    Some((
+        format!(
+            "still running after {} s: stopped{}",
+            limit.as_secs(),
+            if tail.trim().is_empty() {
+                "; it printed nothing".to_string()
+            } else {
+                format!("; its last output: {}", tail.trim())
+            }
+        ),
+        "it must finish by itself: look for an endless loop, a wait for input, or a connection to a server that is not there (use the addresses the lab gives, e.g. MLFLOW_TRACKING_URI)".to_string(),
+    ))
 }
 
 /// The last line of a Python traceback (`ValueError: …`), else the last line.
 fn last_error_line(done: &Finished) -> String {
     last_error_line_of(&done.tail(30))
+}
+
+/// The lines of a log that name a Python exception (`ValueError: …`), in
+/// order, trimmed (KFP indents its tasks' logs).
+pub(crate) fn exception_lines(log: &str) -> impl DoubleEndedIterator<Item = &str> {
+    log.lines().map(str::trim).filter(|l| {
+        let head = l.split(':').next().unwrap_or("");
+        !head.is_empty()
+            && !head.contains(' ')
+            && (head.ends_with("Error") || head.ends_with("Exception") || head.ends_with("Exit"))
+    })
 }
 
 /// [`last_error_line`] of some output.

@@ -4,9 +4,7 @@
 //! store, and loads the model through `models:/` in a fresh Python to
 //! measure it itself.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use super::{Ctx, Exercise, num, run_script_with};
+use super::{Ctx, Exercise, num, run_script_with, tracking};
 use crate::check::Checks;
 
 pub const ID: &str = "sklearn-mlflow";
@@ -35,15 +33,9 @@ pub const EXERCISE: Exercise = Exercise {
     run: check,
 };
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// The test rows' true labels, from the shipped data and split.
 fn test_labels(ctx: &Ctx) -> std::result::Result<Vec<String>, String> {
-    Ok(super::wine::test_rows(&ctx.dir)?
+    Ok(super::wine::test_rows(ctx.lab)?
         .good
         .into_iter()
         .map(|g| if g { "good" } else { "not-good" }.to_string())
@@ -63,44 +55,17 @@ print(json.dumps([str(p) for p in model.predict(X)]))
 "#;
 
 fn check(ctx: &Ctx, checks: &mut Checks) {
-    let server = match ctx.lab.tracking_server_on_or_any(0) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.fail(
-                "runs",
-                "start the lab's tracking server",
-                "a tracking server on 127.0.0.1",
-                e.to_string(),
-                "another lab process may hold the store: close it and check again",
-            );
-            return;
-        }
+    if tracking::names_its_own_uri(ctx, checks, SCRIPT) {
+        return;
+    }
+    let Some(server) = tracking::start_server(ctx, checks, "runs") else {
+        return;
     };
     let uri = server.uri();
-    // MLflow's client retries an unreachable server for minutes: fail fast.
-    let env = [
-        ("MLFLOW_TRACKING_URI", uri.clone()),
-        ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0".to_string()),
-        ("MLFLOW_HTTP_REQUEST_TIMEOUT", "20".to_string()),
-    ];
-    let script = std::fs::read_to_string(ctx.dir.join(SCRIPT)).unwrap_or_default();
-    if script.contains("set_tracking_uri") {
-        checks.fail(
-            "runs",
-            format!("read {SCRIPT}"),
-            "no tracking URI in the script",
-            "mlflow.set_tracking_uri(...) in train.py",
-            "remove mlflow.set_tracking_uri: the lab sets MLFLOW_TRACKING_URI to its own tracking server (a free port) for each check, as a CI job's environment would",
-        );
-        server.stop();
-        return;
+    let started = tracking::now_ms();
+    if run_script_with(ctx, checks, SCRIPT, &[], &tracking::client_env(&uri)).is_some() {
+        finish(ctx, checks, started, &uri);
     }
-    let started = now_ms();
-    if run_script_with(ctx, checks, SCRIPT, &[], &env).is_none() {
-        server.stop();
-        return;
-    }
-    finish(ctx, checks, started, &uri);
     server.stop();
 }
 
@@ -108,38 +73,22 @@ fn finish(ctx: &Ctx, checks: &mut Checks, started: i64, uri: &str) {
     let lab = ctx.lab;
     // run: a run in the experiment, made during this check
     let ran = format!("the lab's store: runs of experiment {EXPERIMENT} since the check began");
-    let experiment = lab
-        .experiments()
-        .ok()
-        .and_then(|xs| xs.into_iter().find(|x| x.name == EXPERIMENT));
-    let runs: Vec<lab_pipeline::Run> = match &experiment {
-        None => vec![],
-        Some(x) => lab
-            .runs(&lab_pipeline::RunFilter {
-                limit: Some(1000),
-                ..Default::default()
-            })
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.experiment_id == x.experiment_id && r.start_time >= started)
-            .collect(),
+    let runs = match tracking::runs_since(ctx, EXPERIMENT, started) {
+        Ok(r) => r,
+        Err(got) => {
+            checks.fail(
+                "run",
+                ran,
+                format!("a run in {EXPERIMENT}"),
+                got,
+                format!(
+                    "mlflow.set_experiment(\"{EXPERIMENT}\") before mlflow.start_run(), and log inside `with mlflow.start_run():`"
+                ),
+            );
+            return;
+        }
     };
-    let Some(found) = runs.first() else {
-        let got = match &experiment {
-            None => format!("no experiment {EXPERIMENT}"),
-            Some(_) => format!("no new run in {EXPERIMENT}"),
-        };
-        checks.fail(
-            "run",
-            ran,
-            format!("a run in {EXPERIMENT}"),
-            got,
-            format!(
-                "mlflow.set_experiment(\"{EXPERIMENT}\") before mlflow.start_run(), and log inside `with mlflow.start_run():`"
-            ),
-        );
-        return;
-    };
+    let found = &runs[0];
     checks.pass(
         "run",
         ran,
@@ -170,19 +119,7 @@ fn finish(ctx: &Ctx, checks: &mut Checks, started: i64, uri: &str) {
     let ran = "the run's params and metrics".to_string();
     let acc = found.metrics.get("accuracy").copied();
     let want = format!("params C and max_iter; metric accuracy ≥ {MIN_ACCURACY}");
-    let missing: Vec<&str> = ["C", "max_iter"]
-        .into_iter()
-        .filter(|p| !found.params.contains_key(*p))
-        .collect();
-    let got = format!(
-        "params {}; accuracy {}",
-        if found.params.is_empty() {
-            "none".into()
-        } else {
-            found.params.keys().cloned().collect::<Vec<_>>().join(", ")
-        },
-        acc.map_or("not logged".into(), num)
-    );
+    let (got, missing) = tracking::logged(found, "accuracy", &["C", "max_iter"]);
     if !missing.is_empty() {
         checks.fail(
             "logged",

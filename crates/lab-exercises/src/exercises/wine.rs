@@ -1,32 +1,38 @@
 //! The red wines and the lab's split, as the scikit-learn exercises read
 //! them (`data/wine-quality-red.csv`, `data/split.json`).
 
-use std::path::Path;
+use std::path::PathBuf;
 
-use lab_pipeline::Lab;
-use polars::prelude::*;
+use lab_pipeline::{ColumnValues, DataSource, Lab};
 
 use crate::{ExerciseError, Result};
 
-/// The wine CSV and the lab's split, written into the exercise's `data/`.
-pub(crate) fn inputs(lab: &Lab) -> Result<Vec<(&'static str, Vec<u8>)>> {
+const DATASET: &str = "wine-quality-red";
+
+/// The shipped CSV and the lab's split of it (the catalogue's reference
+/// split for the `good` target).
+fn files(lab: &Lab) -> Result<(PathBuf, PathBuf)> {
     let catalog = lab.catalog();
     let invalid = |e: &dyn std::fmt::Display| ExerciseError::Invalid(e.to_string());
-    let spec = catalog
-        .dataset("wine-quality-red")
-        .map_err(|e| invalid(&e))?;
+    let spec = catalog.dataset(DATASET).map_err(|e| invalid(&e))?;
     let split = spec
         .target(Some("good"))
         .map_err(|e| invalid(&e))?
         .reference_split
         .clone()
-        .ok_or_else(|| ExerciseError::Invalid("wine-quality-red has no reference split".into()))?;
-    let read = |p: std::path::PathBuf| {
+        .ok_or_else(|| ExerciseError::Invalid(format!("{DATASET} has no reference split")))?;
+    Ok((catalog.path_of(spec), catalog.root.join(split)))
+}
+
+/// The wine CSV and the lab's split, written into the exercise's `data/`.
+pub(crate) fn inputs(lab: &Lab) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let (csv, split) = files(lab)?;
+    let read = |p: PathBuf| {
         std::fs::read(&p).map_err(|e| ExerciseError::Io(format!("cannot read {}", p.display()), e))
     };
     Ok(vec![
-        ("wine-quality-red.csv", read(catalog.path_of(spec))?),
-        ("split.json", read(catalog.root.join(split))?),
+        ("wine-quality-red.csv", read(csv)?),
+        ("split.json", read(split)?),
     ])
 }
 
@@ -41,29 +47,31 @@ pub(crate) struct TestRows {
     pub good: Vec<bool>,
 }
 
-/// Read the test rows from the exercise's `data/`.
-pub(crate) fn test_rows(dir: &Path) -> std::result::Result<TestRows, String> {
-    let split: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.join("data/split.json")).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .try_into_reader_with_file_path(Some(dir.join("data/wine-quality-red.csv")))
-        .and_then(|r| r.finish())
+/// The test rows, read as the lab reads the dataset.
+pub(crate) fn test_rows(lab: &Lab) -> std::result::Result<TestRows, String> {
+    let (_, split) = files(lab).map_err(|e| e.to_string())?;
+    let split: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&split).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    let (table, _) = lab
+        .load(&DataSource::Catalog {
+            name: DATASET.into(),
+        })
         .map_err(|e| e.to_string())?;
-    let mut cols: Vec<(String, Vec<Option<f64>>)> = vec![];
-    for c in df.columns() {
-        let v = c.cast(&DataType::Float64).map_err(|e| e.to_string())?;
-        let v: Vec<Option<f64>> = v.f64().map_err(|e| e.to_string())?.iter().collect();
-        cols.push((c.name().to_string(), v));
-    }
-    let quality = cols
+    let numeric = |c: &str| match table.values(c).map_err(|e| e.to_string())? {
+        ColumnValues::Numeric(v) => Ok(v),
+        ColumnValues::Text(_) => Err(format!("{c} is not numeric")),
+    };
+    let columns: Vec<String> = table
+        .column_names()
+        .into_iter()
+        .filter(|c| c != "quality")
+        .collect();
+    let cols = columns
         .iter()
-        .position(|(n, _)| n == "quality")
-        .ok_or("the wine CSV has no quality column")?;
-    let (_, q) = cols.remove(quality);
+        .map(|c| numeric(c))
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    let q = numeric("quality")?;
     let index: Vec<usize> = split["test"]
         .as_array()
         .ok_or("split.json has no test rows")?
@@ -81,13 +89,13 @@ pub(crate) fn test_rows(dir: &Path) -> std::result::Result<TestRows, String> {
     for &i in &index {
         rows.push(
             cols.iter()
-                .map(|(_, v)| v[i].ok_or_else(missing))
+                .map(|v| v[i].ok_or_else(missing))
                 .collect::<std::result::Result<Vec<f64>, String>>()?,
         );
         good.push(q[i].ok_or_else(missing)? >= 6.0);
     }
     Ok(TestRows {
-        columns: cols.into_iter().map(|(n, _)| n).collect(),
+        columns,
         index,
         rows,
         good,
